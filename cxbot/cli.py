@@ -1,0 +1,156 @@
+"""`cxbot` command line: config check, db upgrade, worker, run, demo, secrets."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from cxbot import config as cfg
+
+
+def _setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO; URLs carry user ids, keep them out of the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _settings(**overrides) -> cfg.Settings:
+    try:
+        return cfg.load(**overrides)
+    except cfg.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _checked(settings: cfg.Settings) -> cfg.Settings:
+    problems = cfg.check(settings)
+    if problems:
+        raise click.ClickException(str(cfg.ConfigError(problems)))
+    return settings
+
+
+def _wait_for_signal() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@click.group(help="cxbot: a CX Talk channel hub that lives inside LINE WORKS as a bot.")
+@click.version_option(package_name="cxbot")
+def main() -> None:
+    pass
+
+
+@main.group(help="Configuration.")
+def config() -> None:
+    pass
+
+
+@config.command("check", help="Print the settings (never a secret value) and what is wrong with them.")
+def config_check() -> None:
+    settings = _settings()
+    for var, shown in cfg.describe(settings):
+        click.echo(f"{var:34} {shown}")
+    problems = cfg.check(settings)
+    if problems:
+        click.echo("\nProblems:", err=True)
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    click.echo("\nconfiguration ok")
+
+
+@main.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Migrate the database to the current schema (data is kept).")
+def db_upgrade() -> None:
+    from cxbot import migrate
+    from cxbot.db import Database
+    from cxbot.locks import NamedLock
+
+    settings = _settings()
+    database = Database(settings.effective_database_url)
+    with NamedLock(database.engine, "migrate"):
+        before = migrate.current_revision(database.engine)
+        migrate.upgrade(database.engine)
+        after = migrate.current_revision(database.engine)
+    click.echo(f"database at revision {after} (was {before or 'empty'})")
+
+
+@main.group(help="Encryption keys for credentials at rest.")
+def secret() -> None:
+    pass
+
+
+@secret.command("generate", help="Print a new key for CXBOT_SECRET_KEY.")
+def secret_generate() -> None:
+    from cxbot.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@secret.command("rotate", help="Re-encrypt every stored secret with the first key of CXBOT_SECRET_KEY.")
+def secret_rotate() -> None:
+    from cxbot.context import build
+    from cxbot.rotation import rotate_all
+
+    ctx = build(_checked(_settings()))
+    click.echo(f"re-encrypted {rotate_all(ctx)} stored secrets")
+
+
+@main.command(help="Run the worker: stored events, scheduled token refresh.")
+def worker() -> None:
+    from cxbot.runtime import start_background
+
+    _setup_logging()
+    settings = _checked(_settings())
+    stop = _wait_for_signal()
+    runtime = start_background(settings, stop, web=False)
+    stop.wait()
+    runtime.stop()
+
+
+@main.command(help="Run web and worker in one process (embedded mode).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    from cxbot.runtime import start_background
+
+    _setup_logging()
+    settings = _checked(_settings())
+    stop = _wait_for_signal()
+    runtime = start_background(settings, stop, web=True, host=host, port=port)
+    click.echo(f"cxbot listening on {runtime.web.url}")
+    stop.wait()
+    runtime.stop()
+
+
+@main.command(help="Start cxbot and the LINE WORKS sandbox wired together, with a demo tenant.")
+@click.option("--port", default=8000, show_default=True, type=int, help="cxbot's port")
+@click.option("--sandbox-port", default=8001, show_default=True, type=int)
+def demo(port: int, sandbox_port: int) -> None:
+    from cxbot.demo import start_demo
+
+    _setup_logging()
+    stop = _wait_for_signal()
+    d = start_demo(port=port, sandbox_port=sandbox_port)
+    click.echo("")
+    click.echo(f"  cxbot   {d.cxbot_url}   (hub bot callback: {d.cxbot_url}/callback)")
+    click.echo(f"  sandbox {d.sandbox_url}")
+    click.echo("")
+    click.echo(f"  Open the chat page: {d.sandbox_url}/")
+    click.echo("  Pick 管理 花子 (admin) and write こんにちは to the hub bot.  Ctrl-C stops.")
+    stop.wait()
+    d.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""The one small app object: settings plus the shared services built from them.
+
+Web requests and the worker both get a `Context`; tests build one against the
+sandbox. Nothing here talks to the network at construction time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import httpx
+
+from cxbot import migrate
+from cxbot.config import Settings
+from cxbot.crypto import Vault, instance_key
+from cxbot.db import Database
+from cxbot.i18n import Texts, texts
+from cxbot.locks import NamedLock
+from cxbot.works.auth import WorksApp
+from cxbot.works.client import WorksClient
+from cxbot.works.tokens import TokenStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    vault: Vault
+    http: httpx.Client
+    # Set by the web side when it stores an event, so an in-process worker wakes at once.
+    wakeup: threading.Event = field(default_factory=threading.Event)
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        return TokenStore(self.db, self.vault, self.http, self.settings.works_auth_url)
+
+    @cached_property
+    def hub_app(self) -> WorksApp:
+        s = self.settings
+        return WorksApp(s.works_client_id, s.works_client_secret, s.works_service_account,
+                        s.works_private_key, s.works_scopes)
+
+    @cached_property
+    def works(self) -> WorksClient:
+        """The hub bot's API client."""
+        return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http)
+
+    @property
+    def texts(self) -> Texts:
+        return texts(self.settings.locale)
+
+    def works_apps(self) -> dict[str, WorksApp]:
+        """Every ClientApp whose token the scheduler keeps fresh."""
+        apps = {}
+        if self.settings.hub_configured:
+            apps[self.hub_app.client_id] = self.hub_app
+        return apps
+
+    def close(self) -> None:
+        self.http.close()
+        self.db.dispose()
+
+
+def build(settings: Settings, upgrade: bool = True) -> Context:
+    """Open the database (migrating it to the current schema) and the shared services."""
+    key = settings.secret_key
+    if not key:
+        if not settings.demo:
+            raise RuntimeError("CXBOT_SECRET_KEY is not set")
+        key = instance_key(settings.instance_path)
+    db = Database(settings.effective_database_url)
+    if upgrade:
+        with NamedLock(db.engine, "migrate"):
+            migrate.upgrade(db.engine)
+    http = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), headers={"User-Agent": "cxbot"})
+    return Context(settings=settings, db=db, vault=Vault(key), http=http)

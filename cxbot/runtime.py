@@ -1,0 +1,44 @@
+"""Start the long-running parts in this process: web server, worker thread, scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from cxbot.config import Settings
+from cxbot.context import Context, build
+from cxbot.scheduler import Scheduler
+from cxbot.serving import ServerThread, serve_in_thread
+from cxbot.web import create_app
+from cxbot.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    ctx: Context
+    stop_event: threading.Event
+    worker_thread: threading.Thread
+    scheduler: Scheduler
+    web: ServerThread | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.ctx.wakeup.set()
+        if self.web is not None:
+            self.web.stop()
+        self.scheduler.stop()
+        self.worker_thread.join(timeout=10)
+        self.ctx.close()
+
+
+def start_background(settings: Settings, stop: threading.Event, web: bool = True,
+                     host: str = "127.0.0.1", port: int = 8000, ctx: Context | None = None) -> Runtime:
+    ctx = ctx or build(settings)
+    server = serve_in_thread(create_app(ctx), host, port, name="cxbot") if web else None
+    worker_thread = Worker(ctx).start(stop)
+    scheduler = Scheduler(ctx)
+    scheduler.start()
+    return Runtime(ctx, stop, worker_thread, scheduler, server)

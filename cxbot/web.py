@@ -1,0 +1,88 @@
+"""The Flask side: webhook ingest (verify, store, 200) and health.
+
+Handlers here only check and store; everything that talks to a platform happens
+in the worker, so LINE WORKS and LINE get their 200 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from flask import Flask, jsonify, request
+from sqlmodel import select
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from cxbot import inbox, signatures
+from cxbot.context import Context
+from cxbot.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+# A worker that has not written its heartbeat for this long is reported as down.
+WORKER_STALE_AFTER = 30
+
+
+def _refuse(status: int, reason: str):
+    return jsonify({"error": reason}), status
+
+
+def _read_json_object(raw: bytes):
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, "body is not valid JSON"
+    if not isinstance(body, dict):
+        return None, "body must be a JSON object"
+    return body, None
+
+
+def create_app(ctx: Context) -> Flask:
+    app = Flask("cxbot", template_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["cxbot"] = ctx
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if isinstance(exc, RequestEntityTooLarge):
+            return _refuse(413, f"body larger than {MAX_BODY} bytes")
+        return _refuse(exc.code or 500, exc.description or exc.name)
+
+    @app.post("/callback")
+    def hub_callback():
+        s = ctx.settings
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _refuse(413, f"body larger than {MAX_BODY} bytes")
+        raw = request.get_data(cache=False)
+        bot_id = request.headers.get("X-WORKS-BotId", "")
+        if not s.works_bot_secret or bot_id != str(s.works_bot_id):
+            log.warning("hub callback refused: X-WORKS-BotId %r is not the hub bot", bot_id[:40])
+            return _refuse(401, "unknown bot")
+        if not signatures.verify(s.works_bot_secret, raw, request.headers.get("X-WORKS-Signature")):
+            log.warning("hub callback refused: bad or missing X-WORKS-Signature")
+            return _refuse(401, "signature does not match")
+        body, problem = _read_json_object(raw)
+        if problem or not body.get("type"):
+            return _refuse(400, problem or "event has no type")
+        if inbox.store(ctx.db, "hub", inbox.works_key("hub", raw), raw):
+            ctx.wakeup.set()
+        return "", 200
+
+    @app.get("/healthz")
+    def healthz():
+        db_ok = ctx.db.ping()
+        worker = {"alive": False, "last_seen_seconds_ago": None}
+        if db_ok:
+            with ctx.db.session() as session:
+                seen = session.exec(select(WorkerHeartbeat.seen_at).order_by(WorkerHeartbeat.seen_at.desc())).first()
+            if seen is not None:
+                age = max(0.0, time.time() - seen)
+                worker = {"alive": age < WORKER_STALE_AFTER, "last_seen_seconds_ago": round(age, 1)}
+        status = "ok" if db_ok and worker["alive"] else ("degraded" if db_ok else "down")
+        body = {"status": status, "database": "ok" if db_ok else "unreachable", "worker": worker}
+        # Load balancers route on the web side: only an unreachable database makes it unhealthy.
+        return jsonify(body), 200 if db_ok else 503
+
+    return app

@@ -1,0 +1,81 @@
+"""The worker: handles stored webhook events and keeps a heartbeat for /healthz."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Callable
+
+from cxbot import hub, inbox
+from cxbot.context import Context
+from cxbot.models import WorkerHeartbeat
+from cxbot.works.client import WorksApiError
+from cxbot.works.events import EventParseError
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 5.0
+Handler = Callable[[Context, str], None]
+
+
+class Worker:
+    def __init__(self, ctx: Context, name: str | None = None):
+        self.ctx = ctx
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.handlers: dict[str, Handler] = {"hub": hub.handle}
+        self._last_beat = 0.0
+
+    def run_once(self) -> int:
+        """Handle what is due now; returns how many events were handled."""
+        self.heartbeat()
+        handled = 0
+        for event in inbox.claim(self.ctx.db):
+            handler = self.handlers.get(event.source)
+            try:
+                if handler is None:
+                    raise RuntimeError(f"no handler for source {event.source!r}")
+                handler(self.ctx, event.body)
+            except EventParseError as exc:
+                log.warning("event %s cannot be parsed: %s", event.id, exc)
+                inbox.failed(self.ctx.db, event, str(exc), final=True)
+            except WorksApiError as exc:
+                log.warning("event %s: %s", event.id, exc)
+                inbox.failed(self.ctx.db, event, str(exc), final=not exc.retryable)
+            except Exception as exc:  # keep the worker alive; the row records what went wrong
+                log.exception("event %s failed", event.id)
+                inbox.failed(self.ctx.db, event, f"{exc.__class__.__name__}: {exc}")
+            else:
+                inbox.done(self.ctx.db, event.id)
+            handled += 1
+        return handled
+
+    def heartbeat(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_beat < HEARTBEAT_EVERY:
+            return
+        self._last_beat = now
+        with self.ctx.db.session() as s:
+            row = s.get(WorkerHeartbeat, self.name) or WorkerHeartbeat(name=self.name, seen_at=now)
+            row.seen_at = now
+            s.add(row)
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+            except Exception:
+                log.exception("worker loop error; retrying")
+                stop.wait(1.0)
+            self.ctx.wakeup.wait(self.ctx.settings.worker_poll_interval)
+            self.ctx.wakeup.clear()
+        log.info("worker %s stopped", self.name)
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="cxbot-worker", daemon=True)
+        thread.start()
+        return thread

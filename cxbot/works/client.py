@@ -1,0 +1,225 @@
+"""The LINE WORKS API 2.0 client. Nothing else in cxbot builds LINE WORKS URLs.
+
+Retry policy (reference §7): a 401 UNAUTHORIZED re-issues the token once and
+retries; a 429 waits as `rateLimit-reset` says; 5xx and timeouts retry with
+jittered exponential backoff; anything else raises WorksApiError with the
+platform's `code` and `description`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+from urllib.parse import quote
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from cxbot.works.auth import WorksApp
+from cxbot.works.tokens import TokenStore
+
+log = logging.getLogger(__name__)
+
+# Never sleep longer than this on one 429, whatever the header says.
+MAX_RATE_LIMIT_WAIT = 60.0
+
+
+class WorksApiError(Exception):
+    def __init__(self, status: int, code: str, description: str, method: str = "", path: str = ""):
+        self.status = status
+        self.code = code
+        self.description = description
+        self.method = method
+        self.path = path
+        # Seconds the platform asked us to wait (429 rateLimit-reset), when it said.
+        self.reset_after: float | None = None
+        super().__init__(f"LINE WORKS {method} {path} → {status} {code}: {description}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500 or self.status == 0
+
+
+def _error_from(resp: httpx.Response, method: str, path: str) -> WorksApiError:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return WorksApiError(
+        resp.status_code,
+        str(body.get("code") or resp.reason_phrase or "ERROR"),
+        str(body.get("description") or resp.text[:300]),
+        method,
+        path,
+    )
+
+
+class WorksClient:
+    def __init__(
+        self,
+        app: WorksApp,
+        tokens: TokenStore,
+        api_url: str,
+        http: httpx.Client | None = None,
+        attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff_max: float = 20.0,
+    ):
+        self.app = app
+        self.tokens = tokens
+        self.api_url = api_url.rstrip("/")
+        self.http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
+        self.attempts = attempts
+        self.sleep = sleep
+        self._backoff = wait_random_exponential(multiplier=0.5, max=backoff_max)
+
+    # -- transport -------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        reset = exc.reset_after if isinstance(exc, WorksApiError) else None
+        if reset is not None:
+            return min(reset, MAX_RATE_LIMIT_WAIT)
+        return self._backoff(state)
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                files: dict | None = None, url: str | None = None) -> httpx.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, WorksApiError) and e.retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(self._once, method, path, json, params, files, url)
+
+    def _once(self, method, path, json, params, files, url) -> httpx.Response:
+        target = url or f"{self.api_url}{path}"
+        token = self.tokens.get(self.app)
+        resp = self._send(method, target, path, token, json, params, files)
+        if resp.status_code == 401 and self._code(resp) == "UNAUTHORIZED":
+            # The token was revoked or expired early: one re-issue, then one more try.
+            token = self.tokens.renew(self.app, stale=token)
+            resp = self._send(method, target, path, token, json, params, files)
+        if resp.status_code < 400:
+            return resp
+        err = _error_from(resp, method, path)
+        if resp.status_code == 429:
+            reset = resp.headers.get("rateLimit-reset")
+            try:
+                err.reset_after = max(0.0, float(reset)) if reset else None
+            except ValueError:
+                err.reset_after = None
+            log.warning("LINE WORKS rate limit on %s %s; reset in %s s", method, path, reset)
+        elif resp.status_code >= 500:
+            log.warning("LINE WORKS %s %s answered %s; will retry", method, path, resp.status_code)
+        raise err
+
+    def _send(self, method, target, path, token, json, params, files) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            return self.http.request(method, target, json=json, params=params, files=files, headers=headers)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise WorksApiError(0, "UNREACHABLE", f"{exc.__class__.__name__}: {exc}", method, path) from None
+
+    @staticmethod
+    def _code(resp: httpx.Response) -> str:
+        try:
+            body = resp.json()
+            return str(body.get("code", "")) if isinstance(body, dict) else ""
+        except ValueError:
+            return ""
+
+    def _json(self, method: str, path: str, **kw) -> dict:
+        resp = self.request(method, path, **kw)
+        return resp.json() if resp.content else {}
+
+    # -- messages --------------------------------------------------------------------
+
+    def send_to_user(self, bot_id: str | int, user_id: str, content: dict) -> None:
+        self.request("POST", f"/bots/{bot_id}/users/{quote(str(user_id), safe='')}/messages", json={"content": content})
+
+    def send_to_channel(self, bot_id: str | int, channel_id: str, content: dict) -> None:
+        self.request("POST", f"/bots/{bot_id}/channels/{quote(str(channel_id), safe='')}/messages",
+                     json={"content": content})
+
+    # -- bots ------------------------------------------------------------------------
+
+    def create_bot(self, bot: dict) -> dict:
+        return self._json("POST", "/bots", json=bot)
+
+    def get_bot(self, bot_id: str | int) -> dict:
+        return self._json("GET", f"/bots/{bot_id}")
+
+    def list_bots(self) -> list[dict]:
+        return self._paged("/bots", "bots")
+
+    def patch_bot(self, bot_id: str | int, changes: dict) -> dict:
+        return self._json("PATCH", f"/bots/{bot_id}", json=changes)
+
+    def delete_bot(self, bot_id: str | int) -> None:
+        self.request("DELETE", f"/bots/{bot_id}")
+
+    def register_bot_domain(self, bot_id: str | int, domain_id: str | int, visible: bool = True,
+                            allow_to_selected_member: bool = False) -> dict:
+        return self._json("POST", f"/bots/{bot_id}/domains/{domain_id}",
+                          json={"visible": visible, "allowToSelectedMember": allow_to_selected_member})
+
+    # -- channels (message rooms) ----------------------------------------------------
+
+    def create_channel(self, bot_id: str | int, members: list[str], title: str) -> dict:
+        return self._json("POST", f"/bots/{bot_id}/channels", json={"members": members, "title": title})
+
+    def get_channel(self, bot_id: str | int, channel_id: str) -> dict:
+        return self._json("GET", f"/bots/{bot_id}/channels/{quote(channel_id, safe='')}")
+
+    def channel_members(self, bot_id: str | int, channel_id: str) -> list[str]:
+        return self._paged(f"/bots/{bot_id}/channels/{quote(channel_id, safe='')}/members", "members")
+
+    def leave_channel(self, bot_id: str | int, channel_id: str) -> None:
+        self.request("DELETE", f"/bots/{bot_id}/channels/{quote(channel_id, safe='')}")
+
+    def _paged(self, path: str, key: str) -> list:
+        items: list = []
+        cursor = None
+        while True:
+            params = {"count": 100}
+            if cursor:
+                params["cursor"] = cursor
+            body = self._json("GET", path, params=params)
+            items.extend(body.get(key, []))
+            cursor = (body.get("responseMetaData") or {}).get("nextCursor")
+            if not cursor:
+                return items
+
+    # -- users -----------------------------------------------------------------------
+
+    def get_user(self, user_id: str) -> dict:
+        return self._json("GET", f"/users/{quote(user_id, safe='')}")
+
+    # -- attachments -----------------------------------------------------------------
+
+    def create_attachment(self, bot_id: str | int, file_name: str) -> dict:
+        return self._json("POST", f"/bots/{bot_id}/attachments", json={"fileName": file_name})
+
+    def upload_attachment(self, bot_id: str | int, file_name: str, data: bytes,
+                          content_type: str = "application/octet-stream") -> str:
+        """Create an attachment slot, upload the bytes to it, return the fileId."""
+        slot = self.create_attachment(bot_id, file_name)
+        self.request("POST", "/attachments/upload", url=slot["uploadUrl"],
+                     files={"FileData": (file_name, data, content_type)})
+        return slot["fileId"]
+
+    def download_attachment(self, bot_id: str | int, file_id: str) -> tuple[bytes, str, str | None]:
+        """(bytes, content type, file name) of a file a user sent; follows the documented 302."""
+        resp = self.request("GET", f"/bots/{bot_id}/attachments/{quote(file_id, safe='')}")
+        if resp.status_code == 302:
+            resp = self.request("GET", "/attachments/download", url=resp.headers["Location"])
+        disposition = resp.headers.get("Content-Disposition", "")
+        name = None
+        if "filename=" in disposition:
+            name = disposition.split("filename=", 1)[1].strip().strip('"')
+        return resp.content, resp.headers.get("Content-Type", "application/octet-stream"), name
