@@ -82,12 +82,12 @@ def _post(http: httpx.Client, url: str, form: dict) -> TokenResponse:
     return _parse(resp)
 
 
-def grant_jwt(http: httpx.Client, auth_url: str, app: WorksApp) -> TokenResponse:
+def grant_jwt(http: httpx.Client, auth_url: str, app: WorksApp, now: float | None = None) -> TokenResponse:
     return _post(
         http,
         auth_url,
         {
-            "assertion": build_assertion(app),
+            "assertion": build_assertion(app, now),
             "grant_type": JWT_BEARER,
             "client_id": app.client_id,
             "client_secret": app.client_secret,

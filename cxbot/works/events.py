@@ -238,7 +238,9 @@ def _source(value: Any) -> Source:
                 raise ValueError
             domain_id = int(domain_id)
         except ValueError:
-            raise EventParseError(f"source: 'domainId' must be a number, got {domain_id!r}") from None
+            raise EventParseError(
+                f"source: 'domainId' must be a number, got {domain_id!r}"
+            ) from None
     return Source(
         user_id=None if value.get("userId") is None else _id(value, "userId", "source"),
         channel_id=None if value.get("channelId") is None else _id(value, "channelId", "source"),
@@ -287,7 +289,9 @@ _CONTENT_PARSERS: dict[str, Callable[[dict[str, Any], str], Content]] = {
 
 def _content(value: Any) -> Content:
     if not isinstance(value, dict):
-        raise EventParseError(f"message event: 'content' must be an object, got {_json_type(value)}")
+        raise EventParseError(
+            f"message event: 'content' must be an object, got {_json_type(value)}"
+        )
     kind = value.get("type")
     if not isinstance(kind, str) or not kind:
         raise EventParseError("message event: content has no 'type'")

@@ -213,7 +213,9 @@ def _check_image_source(
     has_file = obj.get(file_field) is not None
     if has_urls and has_file:
         raise MessageLimitError(
-            _at(path, file_field), "either", f"give either {' + '.join(url_fields)} or {file_field}, not both"
+            _at(path, file_field),
+            "either",
+            f"give either {' + '.join(url_fields)} or {file_field}, not both",
         )
     if has_urls:
         _check_fields(obj, path, url_fields, {})
@@ -233,14 +235,17 @@ def _check_action(
     allowed = ALLOWED_ACTIONS[place] if place else tuple(ACTION_MAX_CHARS)
     if kind not in allowed:
         if place and kind in ACTION_MAX_CHARS:
-            reason = f"{PLACES[place]} does not allow {kind} actions (allowed: {', '.join(allowed)})"
+            reason = f"{PLACES[place]} does not allow {kind} actions"
+            reason += f" (allowed: {', '.join(allowed)})"
         else:
             reason = f"unknown action type {kind!r} (allowed: {', '.join(allowed)})"
         raise MessageLimitError(_at(path, "type"), ", ".join(allowed), reason)
 
     if kind == "postback" and place in DISPLAY_TEXT_REQUIRED_IN and not action.get("displayText"):
         raise MessageLimitError(
-            _at(path, "displayText"), "required", f"a postback action in {PLACES[place]} needs displayText"
+            _at(path, "displayText"),
+            "required",
+            f"a postback action in {PLACES[place]} needs displayText",
         )
     required = ACTION_REQUIRED[kind] if label_optional else ("label", *ACTION_REQUIRED[kind])
     if kind == "message" and place in MESSAGE_TEXT_REQUIRED_IN:
@@ -347,9 +352,11 @@ def _check_carousel(content: Mapping[str, Any]) -> None:
                 f"{len(actions)} actions, but columns[0] has {first[0]};"
                 " every carousel column needs the same number of actions",
             )
-        for name, has, had in (("originalContentUrl", has_image, first[1]), ("title", has_title, first[2])):
+        for name, what, has, had in (
+            ("originalContentUrl", "an image", has_image, first[1]),
+            ("title", "a title", has_title, first[2]),
+        ):
             if has != had:
-                what = "an image" if name == "originalContentUrl" else "a title"
                 raise MessageLimitError(
                     _at(path, name), "consistent",
                     f"columns[0] {'has' if had else 'has no'} {what}; either every carousel"
@@ -414,7 +421,9 @@ def _action(kind: str, **fields: Any) -> Action:
     return action
 
 
-def message_action(label: str | None, text: str | None = None, postback: str | None = None) -> Action:
+def message_action(
+    label: str | None, text: str | None = None, postback: str | None = None
+) -> Action:
     """Sends ``text`` (or the label) as the user's message; ``postback`` comes back with it."""
     return _action("message", label=label, text=text, postback=postback)
 
@@ -515,9 +524,10 @@ QuickReplyArg = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 def _content(quick_reply_arg: QuickReplyArg, /, **fields: Any) -> Content:
     content = _compact(**fields)
     if quick_reply_arg is not None:
-        content["quickReply"] = (
-            dict(quick_reply_arg) if isinstance(quick_reply_arg, Mapping) else quick_reply(quick_reply_arg)
-        )
+        if isinstance(quick_reply_arg, Mapping):
+            content["quickReply"] = dict(quick_reply_arg)
+        else:
+            content["quickReply"] = quick_reply(quick_reply_arg)
     validate_content(content)
     return content
 
@@ -529,7 +539,9 @@ def text(text: str, quick_reply: QuickReplyArg = None) -> Content:
 def button_template(
     content_text: str, actions: Sequence[Action], quick_reply: QuickReplyArg = None
 ) -> Content:
-    return _content(quick_reply, type="button_template", contentText=content_text, actions=list(actions))
+    return _content(
+        quick_reply, type="button_template", contentText=content_text, actions=list(actions)
+    )
 
 
 def list_template(
@@ -565,7 +577,9 @@ def carousel(
     )
 
 
-def image_carousel(columns: Sequence[Mapping[str, Any]], quick_reply: QuickReplyArg = None) -> Content:
+def image_carousel(
+    columns: Sequence[Mapping[str, Any]], quick_reply: QuickReplyArg = None
+) -> Content:
     return _content(quick_reply, type="image_carousel", columns=[dict(c) for c in columns])
 
 
@@ -591,13 +605,21 @@ def file(
     return _content(quick_reply, type="file", originalContentUrl=original_url, fileId=file_id)
 
 
-def link(content_text: str, link_text: str, link: str, quick_reply: QuickReplyArg = None) -> Content:
-    return _content(quick_reply, type="link", contentText=content_text, linkText=link_text, link=link)
+def link(
+    content_text: str, link_text: str, link: str, quick_reply: QuickReplyArg = None
+) -> Content:
+    return _content(
+        quick_reply, type="link", contentText=content_text, linkText=link_text, link=link
+    )
 
 
-def sticker(package_id: str | int, sticker_id: str | int, quick_reply: QuickReplyArg = None) -> Content:
+def sticker(
+    package_id: str | int, sticker_id: str | int, quick_reply: QuickReplyArg = None
+) -> Content:
     # The documented example sends both ids as strings.
-    return _content(quick_reply, type="sticker", packageId=str(package_id), stickerId=str(sticker_id))
+    return _content(
+        quick_reply, type="sticker", packageId=str(package_id), stickerId=str(sticker_id)
+    )
 
 
 def location(

@@ -1,0 +1,187 @@
+"""Shared fixtures: a real database, the sandbox over real HTTP, cxbot wired to it.
+
+The database is SQLite in a temporary folder, or the PostgreSQL server named by
+CXBOT_TEST_DATABASE_URL (CI runs the `database` tests a second time that way).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from cxbot.context import Context, build
+from cxbot.crypto import generate_key
+from cxbot.db import Database, is_postgres
+from cxbot.demo import ADMIN, USERS, Tenant, demo_settings, seed_sandbox
+from cxbot.runtime import Runtime, start_background
+from cxbot.sandbox import create_app as create_sandbox
+from cxbot.serving import ServerThread, serve_in_thread
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
+    """Poll until predicate() is truthy; return its value. Real processes take real time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _reset_postgres(url: str) -> None:
+    db = Database(url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path / 'cxbot.db'}"
+
+
+@pytest.fixture
+def sandbox() -> ServerThread:
+    srv = serve_in_thread(create_sandbox(), name="sandbox")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def sandbox_http(sandbox: ServerThread) -> httpx.Client:
+    with httpx.Client(base_url=sandbox.url, timeout=10) as http:
+        yield http
+
+
+@dataclass
+class Wired:
+    """cxbot (web + worker + scheduler) served against the sandbox, as in `cxbot demo`."""
+
+    runtime: Runtime
+    tenant: Tenant
+    sandbox: ServerThread
+    http: httpx.Client
+
+    @property
+    def ctx(self) -> Context:
+        return self.runtime.ctx
+
+    @property
+    def url(self) -> str:
+        return self.runtime.web.url
+
+    def say(self, user_id: str, text: str, bot_id: str | None = None) -> dict:
+        resp = self.http.post("/_sandbox/act/message", json={
+            "userId": user_id, "botId": int(bot_id or self.tenant.bot_id),
+            "content": {"type": "text", "text": text}})
+        resp.raise_for_status()
+        return resp.json()
+
+    def press(self, user_id: str, message_id: str, label: str) -> dict:
+        resp = self.http.post("/_sandbox/act/press", json={"userId": user_id, "messageId": message_id, "label": label})
+        resp.raise_for_status()
+        return resp.json()
+
+    def dm_room(self, user_id: str, bot_id: str | None = None) -> str:
+        resp = self.http.get("/_sandbox/rooms/dm", params={"botId": bot_id or self.tenant.bot_id, "userId": user_id})
+        resp.raise_for_status()
+        return resp.json()["roomId"]
+
+    def messages(self, room_id: str) -> list[dict]:
+        resp = self.http.get(f"/_sandbox/rooms/{room_id}/messages")
+        resp.raise_for_status()
+        return resp.json()
+
+    def bot_messages(self, room_id: str) -> list[dict]:
+        return [m for m in self.messages(room_id) if "botId" in m["sender"]]
+
+    def wait_bot_messages(self, room_id: str, count: int, timeout: float = 10) -> list[dict]:
+        return wait_for(lambda: (msgs := self.bot_messages(room_id)) and len(msgs) >= count and msgs,
+                        timeout=timeout, what=f"{count} bot message(s) in room {room_id}")
+
+
+def _serve_cxbot(tmp_path: Path, database_url: str, sandbox: ServerThread, **overrides) -> tuple[Runtime, Tenant]:
+    from werkzeug.serving import make_server
+
+    probe = make_server("127.0.0.1", 0, lambda e, s: [])
+    port = probe.server_port
+    probe.server_close()
+    url = f"http://127.0.0.1:{port}"
+    tenant = seed_sandbox(sandbox.url, f"{url}/callback")
+    overrides.setdefault("secret_key", generate_key())
+    settings = demo_settings(tenant, sandbox.url, url, tmp_path / "instance", database_url, **overrides)
+    runtime = start_background(settings, threading.Event(), web=True, port=port, ctx=build(settings))
+    return runtime, tenant
+
+
+@pytest.fixture
+def make_wired(tmp_path: Path, database_url: str, sandbox: ServerThread, sandbox_http: httpx.Client):
+    started: list[Runtime] = []
+
+    def make(**overrides) -> Wired:
+        runtime, tenant = _serve_cxbot(tmp_path, database_url, sandbox, **overrides)
+        started.append(runtime)
+        return Wired(runtime, tenant, sandbox, sandbox_http)
+
+    yield make
+    for runtime in started:
+        runtime.stop()
+
+
+@pytest.fixture
+def wired(make_wired) -> Wired:
+    return make_wired()
+
+
+@pytest.fixture
+def admin():
+    return ADMIN
+
+
+@pytest.fixture
+def employee():
+    return next(u for u in USERS if u.role == "employee")
+
+
+@pytest.fixture
+def make_ctx(tmp_path: Path, database_url: str, sandbox: ServerThread):
+    """A Context (no web, no worker) against the sandbox with a seeded tenant."""
+    built: list[Context] = []
+    key = generate_key()
+
+    def make(tenant: Tenant | None = None, **overrides) -> tuple[Context, Tenant]:
+        tenant = tenant or seed_sandbox(sandbox.url, "http://127.0.0.1:9/callback", **_lifetime(overrides))
+        overrides.setdefault("secret_key", key)
+        settings = demo_settings(tenant, sandbox.url, "http://127.0.0.1:9", tmp_path / "instance",
+                                 database_url, **overrides)
+        ctx = build(settings)
+        built.append(ctx)
+        return ctx, tenant
+
+    yield make
+    for ctx in built:
+        ctx.close()
+
+
+def _lifetime(overrides: dict) -> dict:
+    lifetime = overrides.pop("token_lifetime", None)
+    return {"token_lifetime": lifetime} if lifetime else {}
+
+
+def postgres_in_use(ctx: Context) -> bool:
+    return is_postgres(ctx.db.engine)

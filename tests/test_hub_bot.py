@@ -1,0 +1,56 @@
+"""The hub bot through the sandbox: admins get the main menu, others a polite refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxbot import inbox
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.database
+
+MENU_LABELS = ["窓口アカウント", "外部チャネル連携", "履歴", "ヘルプ"]
+
+
+def labels(message: dict) -> list[str]:
+    return [a["label"] for a in message["content"].get("actions", [])]
+
+
+def test_an_admins_hello_reaches_the_main_menu(wired, admin):
+    sent = wired.say(admin.user_id, "こんにちは")
+    assert sent["callback"]["status"] == 200
+    menu = wired.wait_bot_messages(sent["roomId"], 1)[-1]
+    assert menu["content"]["type"] == "button_template"
+    assert labels(menu) == MENU_LABELS
+    assert "管理メニュー" in menu["content"]["contentText"]
+
+
+def test_a_non_admin_is_refused_politely(wired, employee):
+    sent = wired.say(employee.user_id, "メニューを見せて")
+    reply = wired.wait_bot_messages(sent["roomId"], 1)[-1]
+    assert reply["content"]["type"] == "text"
+    assert "管理者専用" in reply["content"]["text"]
+    assert "actions" not in reply["content"]
+
+
+def test_pressing_help_answers_with_help(wired, admin):
+    sent = wired.say(admin.user_id, "hi")
+    menu = wired.wait_bot_messages(sent["roomId"], 1)[-1]
+    wired.press(admin.user_id, menu["messageId"], "ヘルプ")
+    reply = wired.wait_bot_messages(sent["roomId"], 2)[-1]
+    assert reply["content"]["type"] == "text"
+    assert "外部チャネル" in reply["content"]["text"]
+
+
+def test_english_is_a_setting(make_wired, admin):
+    w = make_wired(locale="en")
+    sent = w.say(admin.user_id, "hello")
+    menu = w.wait_bot_messages(sent["roomId"], 1)[-1]
+    assert labels(menu) == ["Counter accounts", "External channels", "History", "Help"]
+
+
+def test_events_are_handled_once_and_marked_done(wired, admin):
+    wired.say(admin.user_id, "one")
+    wired.say(admin.user_id, "two")
+    wait_for(lambda: inbox.count(wired.ctx.db, "done") == 2, what="both events handled")
+    assert inbox.count(wired.ctx.db, "pending", "processing", "failed") == 0
