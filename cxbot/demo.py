@@ -103,7 +103,7 @@ def seed_sandbox(sandbox_url: str, callback_url: str, token_lifetime: int = 3600
 
 def demo_settings(tenant: Tenant, sandbox_url: str, cxbot_url: str, instance_path: Path,
                   database_url: str = "", **overrides) -> Settings:
-    return Settings(
+    values = dict(
         instance_path=instance_path,
         database_url=database_url,
         public_url=cxbot_url,
@@ -118,8 +118,9 @@ def demo_settings(tenant: Tenant, sandbox_url: str, cxbot_url: str, instance_pat
         works_domain_id=str(DOMAIN_ID),
         admins=(ADMIN.email,),
         demo=True,
-        **overrides,
     )
+    values.update(overrides)
+    return Settings(**values)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import time
 from cxbot.context import Context
 from cxbot.works import messages as m
 from cxbot.works.client import WorksApiError
-from cxbot.works.events import BeginEvent, Event, MessageEvent, PostbackEvent, TextContent, parse_event
+from cxbot.works.events import Event, MessageEvent, PostbackEvent, TextContent, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,13 @@ def handle(ctx: Context, body: str) -> None:
     if not event.is_direct:
         return  # a CX Talk room: the relay's business
     user_id = event.source.user_id
-    if not user_id or not isinstance(event, (MessageEvent, PostbackEvent, BeginEvent)):
+    # `begin` (the room opened) is left unanswered: the admin's first message follows
+    # at once, and answering both would show the menu twice.
+    if not user_id or not isinstance(event, (MessageEvent, PostbackEvent)):
         return
     bot_id = ctx.settings.works_bot_id
     if not is_admin(ctx, user_id):
-        if not isinstance(event, BeginEvent):
-            ctx.works.send_to_user(bot_id, user_id, m.text(ctx.texts.render("not_admin")))
+        ctx.works.send_to_user(bot_id, user_id, m.text(ctx.texts.render("not_admin")))
         log.info("non-admin %s wrote to the hub bot; refused", user_id)
         return
     if _pressed(event) == "menu:help":

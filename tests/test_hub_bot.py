@@ -49,8 +49,11 @@ def test_english_is_a_setting(make_wired, admin):
     assert labels(menu) == ["Counter accounts", "External channels", "History", "Help"]
 
 
-def test_events_are_handled_once_and_marked_done(wired, admin):
-    wired.say(admin.user_id, "one")
+def test_each_message_gets_one_answer_and_its_event_is_marked_done(wired, admin):
+    first = wired.say(admin.user_id, "one")
     wired.say(admin.user_id, "two")
-    wait_for(lambda: inbox.count(wired.ctx.db, "done") == 2, what="both events handled")
+    wired.wait_bot_messages(first["roomId"], 2)
+    # begin + two messages stored; all handled, nothing left behind or failed
+    wait_for(lambda: inbox.count(wired.ctx.db, "done") == 3, what="all events handled")
     assert inbox.count(wired.ctx.db, "pending", "processing", "failed") == 0
+    assert len(wired.bot_messages(first["roomId"])) == 2

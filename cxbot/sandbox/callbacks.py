@@ -102,14 +102,16 @@ class Deliverer:
                        float(self.world.settings.callback_timeout))
         return self._submit(job, wait)
 
-    def send_raw(self, bot: Bot, body_obj) -> dict:
-        """Sign and POST any JSON object to the bot's callbackUrl (ignores subscriptions)."""
+    def send_raw(self, bot: Bot, body: dict | str, *, secret: str | None = None) -> dict:
+        """Sign and POST a JSON object (compact) or an exact text body to the bot's
+        callbackUrl, ignoring its subscriptions; `secret` overrides the bot secret."""
         with self.world.lock:
             if not bot.callback_url:
                 reason = "not sent: the bot has no callbackUrl"
-                self._log(bot.bot_id, "", body_obj, None, reason, sent=False)
+                self._log(bot.bot_id, "", body, None, reason, sent=False)
                 return {"sent": False, "status": None, "error": reason}
-            job = _Job(bot.bot_id, bot.callback_url, bot.secret, encode_body(body_obj), body_obj,
+            raw = body.encode("utf-8") if isinstance(body, str) else encode_body(body)
+            job = _Job(bot.bot_id, bot.callback_url, secret if secret is not None else bot.secret, raw, body,
                        float(self.world.settings.callback_timeout))
         return self._submit(job, wait=True)
 

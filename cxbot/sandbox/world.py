@@ -649,7 +649,7 @@ class World:
             bot = self.bots.get(room.bot_id)
             reason = self.room_read_only_reason(room)
             last = room.messages[-1] if room.messages else None
-            title = room.title
+            title = bot.bot_name if (room.kind == "bot" and bot) else room.title
             if room.kind == "group" and not title:
                 names = [self.users[m].display_name if m in self.users else m for m in room.members]
                 title = "、".join(names)

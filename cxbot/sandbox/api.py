@@ -1,0 +1,128 @@
+"""Shared plumbing of the `/v1.0` API: Bearer tokens and scopes, JSON bodies,
+path lookups, paging, and the JSON error handlers.
+
+The routes live in `messages.py`, `bots.py`, `channels.py`, `users.py` and
+`files.py`; `register(app)` mounts them all.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .errors import ApiError, forbidden, invalid, not_found, unauthorized
+from .world import AccessToken, Bot, World, now
+
+# Which scopes let a token call which kind of endpoint (reference §1.8, §4, §5, §6).
+SCOPES_BOT_ADMIN = ("bot",)
+SCOPES_BOT_READ = ("bot", "bot.read")
+SCOPES_MESSAGE = ("bot", "bot.message")
+SCOPES_CHANNEL_READ = ("bot", "bot.message", "bot.read")
+SCOPES_USER = ("user", "user.read", "directory", "directory.read")
+SCOPES_USER_PROFILE = ("user.profile.read",)
+SCOPES_USER_EMAIL = ("user.email.read",)
+
+
+def world() -> World:
+    return current_app.world
+
+
+def require_token(*scopes: str) -> AccessToken:
+    """The request's access token; 401 if missing/unknown/expired, 403 if it lacks every one of `scopes`."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise unauthorized("Authorization header is missing (expected 'Authorization: Bearer <access token>')")
+    scheme, _, value = header.partition(" ")
+    if scheme != "Bearer" or not value.strip():
+        raise unauthorized("Authorization header must be 'Bearer <access token>' (one space after Bearer)")
+    value = value.strip()
+    w = world()
+    with w.lock:
+        token = w.access_tokens.get(value)
+        if token is None:
+            raise unauthorized("The access token is unknown")
+        if token.expires_at <= now():
+            raise unauthorized("The access token has expired")
+    if scopes and not set(scopes) & set(token.scopes):
+        raise forbidden(
+            f"The access token lacks the scope this API needs (one of: {', '.join(scopes)}; "
+            f"token scopes: {' '.join(token.scopes) or 'none'})"
+        )
+    return token
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True, force=True)
+    if not isinstance(data, dict):
+        raise invalid("request body must be a JSON object")
+    return data
+
+
+def get_bot(bot_id: str) -> Bot:
+    bot = world().live_bot(bot_id)
+    if bot is None:
+        raise not_found(f"bot {bot_id} not found")
+    return bot
+
+
+def paging_params() -> tuple[int, int]:
+    raw_count = request.args.get("count", "50")
+    try:
+        count = int(raw_count)
+    except ValueError:
+        raise invalid(f"count: must be a number from 1 to 100 (got {raw_count!r})") from None
+    if not 1 <= count <= 100:
+        raise invalid(f"count: must be from 1 to 100 (got {count})")
+    cursor = request.args.get("cursor")
+    offset = 0
+    if cursor:
+        try:
+            offset = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        except ValueError:
+            raise invalid("cursor: not a cursor this API returned") from None
+    return count, offset
+
+
+def page(items: list, key: str) -> dict:
+    """`{key: items[page], "responseMetaData": {"nextCursor": ...}}` per count/cursor."""
+    count, offset = paging_params()
+    chunk = items[offset: offset + count]
+    nxt = offset + count
+    cursor = base64.urlsafe_b64encode(str(nxt).encode()).decode().rstrip("=") if nxt < len(items) else None
+    return {key: chunk, "responseMetaData": {"nextCursor": cursor}}
+
+
+def created(body=None, status: int = 201):
+    if body is None:
+        return current_app.response_class(status=status)
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def register(app: Flask) -> None:
+    from . import bots, channels, files, messages, users
+
+    for module in (messages, bots, channels, users, files):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return exc.response()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        # Unknown paths / wrong methods under the platform prefixes answer in the
+        # platform's JSON shape; elsewhere keep werkzeug's page.
+        if request.path.startswith("/v1.0/"):
+            code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.code, "ERROR")
+            resp = jsonify({"code": code, "description": f"{exc.name}: {request.method} {request.path}"})
+            resp.status_code = exc.code or 500
+            return resp
+        if request.path.startswith("/_sandbox/"):
+            resp = jsonify({"error": f"{exc.name}: {request.method} {request.path}"})
+            resp.status_code = exc.code or 500
+            return resp
+        return exc
