@@ -17,6 +17,7 @@ def _setup_logging(level: str = "INFO") -> None:
     # httpx logs every request URL at INFO; URLs carry user ids, keep them out of the log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def _settings(**overrides) -> cfg.Settings:
