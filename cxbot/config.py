@@ -57,6 +57,8 @@ class Settings:
     # How long before expiry the scheduler renews an access token, and how often it looks.
     token_refresh_margin: int = 900
     token_refresh_interval: int = 60
+    # An admin's setup conversation is dropped after this many idle seconds.
+    flow_timeout: int = 1800
     # How often a worker polls for stored events when nothing woke it.
     worker_poll_interval: float = 0.5
     demo: bool = False
@@ -106,6 +108,7 @@ _ENV = {
 _INT_ENV = {
     "token_refresh_margin": "CXBOT_TOKEN_REFRESH_MARGIN",
     "token_refresh_interval": "CXBOT_TOKEN_REFRESH_INTERVAL",
+    "flow_timeout": "CXBOT_FLOW_TIMEOUT",
 }
 
 

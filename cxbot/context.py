@@ -55,8 +55,10 @@ class Context:
         return texts(self.settings.locale)
 
     def works_apps(self) -> dict[str, WorksApp]:
-        """Every ClientApp whose token the scheduler keeps fresh."""
-        apps = {}
+        """Every ClientApp whose token the scheduler keeps fresh: the hub's and linked console bots'."""
+        from cxbot.links import console_apps
+
+        apps = {app.client_id: app for app in console_apps(self)}
         if self.settings.hub_configured:
             apps[self.hub_app.client_id] = self.hub_app
         return apps

@@ -1,6 +1,7 @@
-"""The hub bot: what admins (and anyone else) get when they write to it 1:1.
+"""The hub bot: admins configure cxbot by chatting with it 1:1; anyone else is refused.
 
-The setup flows plug in here (flows/); CX Talk room traffic is the relay's.
+Typed text and pressed buttons go to the admin's flow in progress (flows/); the
+main menu starts flows. CX Talk room traffic is the relay's business.
 """
 
 from __future__ import annotations
@@ -8,48 +9,24 @@ from __future__ import annotations
 import logging
 import time
 
+from cxbot import admins, audit
 from cxbot.context import Context
 from cxbot.works import messages as m
-from cxbot.works.client import WorksApiError
-from cxbot.works.events import Event, MessageEvent, PostbackEvent, TextContent, parse_event
+from cxbot.works.events import (Event, FileContent, ImageContent, MessageEvent, PostbackEvent, TextContent,
+                                parse_event)
+from flows import Engine, Input
+from flows.engine import Attachment
 
 log = logging.getLogger(__name__)
 
 MENU_ITEMS = (
     ("counter_accounts", "menu:accounts"),
     ("external_channels", "menu:channels"),
+    ("admins", "menu:admins"),
     ("audit_log", "menu:audit"),
     ("help", "menu:help"),
 )
-_EMAIL_CACHE_SECONDS = 600
-_email_cache: dict[str, tuple[str, float]] = {}
-
-
-def user_email(ctx: Context, user_id: str) -> str | None:
-    hit = _email_cache.get(user_id)
-    if hit and hit[1] > time.time():
-        return hit[0]
-    try:
-        email = str(ctx.works.get_user(user_id).get("email") or "")
-    except WorksApiError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    _email_cache[user_id] = (email, time.time() + _EMAIL_CACHE_SECONDS)
-    return email
-
-
-def is_admin(ctx: Context, user_id: str | None) -> bool:
-    if not user_id:
-        return False
-    admins = ctx.settings.admins
-    if user_id in admins:
-        return True
-    emails = {a.lower() for a in admins if "@" in a}
-    if not emails:
-        return False
-    email = user_email(ctx, user_id)
-    return bool(email) and email.lower() in emails
+MENU_WORDS = {"メニュー", "menu", "めにゅー"}
 
 
 def main_menu(ctx: Context) -> dict:
@@ -58,13 +35,59 @@ def main_menu(ctx: Context) -> dict:
     return m.button_template(t.render("main_menu"), actions)
 
 
-def _pressed(event: Event) -> str | None:
-    """The postback data of a pressed button, whichever way LINE WORKS delivered it."""
+def _input(event: Event) -> Input | None:
     if isinstance(event, PostbackEvent):
-        return event.data
-    if isinstance(event, MessageEvent) and isinstance(event.content, TextContent):
-        return event.content.postback
+        return Input(postback=event.data)
+    if isinstance(event, MessageEvent):
+        c = event.content
+        if isinstance(c, TextContent):
+            return Input(text=c.text, postback=c.postback)
+        if isinstance(c, ImageContent):
+            return Input(attachment=Attachment("image", c.file_id))
+        if isinstance(c, FileContent):
+            return Input(attachment=Attachment("file", c.file_id))
+        return Input(text="")
     return None
+
+
+def audit_text(ctx: Context) -> str:
+    entries = audit.recent(ctx)
+    lines = []
+    for e in entries:
+        who = e.actor
+        user = admins.lookup_user(ctx, e.actor) if e.actor else None
+        if user:
+            who = admins.display_name(user)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.at))
+        lines.append({"when": when, "who": who, "action": e.action, "target": e.target, "detail": e.detail})
+    return ctx.texts.render("audit_log", entries=lines)
+
+
+def menu_choice(ctx: Context, engine: Engine, user_id: str, choice: str) -> list[dict]:
+    if choice == "menu:accounts":
+        return engine.start(user_id, "accounts")
+    if choice == "menu:channels":
+        return engine.start(user_id, "accounts", data={"purpose": "channels"})
+    if choice == "menu:admins":
+        return engine.start(user_id, "admins")
+    if choice == "menu:audit":
+        return [m.text(audit_text(ctx)[:2000])]
+    if choice == "menu:help":
+        return [m.text(ctx.texts.render("help"))]
+    return [main_menu(ctx)]
+
+
+def respond(ctx: Context, user_id: str, inp: Input) -> list[dict]:
+    """What the hub bot answers an admin."""
+    engine = Engine(ctx)
+    if inp.postback and inp.postback.startswith("menu:"):
+        return menu_choice(ctx, engine, user_id, inp.postback)
+    if inp.text is not None and inp.text.strip().lower() in MENU_WORDS and engine.active(user_id) is None:
+        return [main_menu(ctx)]
+    handled = engine.handle(user_id, inp)
+    if handled is None:
+        return [main_menu(ctx)]
+    return handled
 
 
 def handle(ctx: Context, body: str) -> None:
@@ -72,16 +95,15 @@ def handle(ctx: Context, body: str) -> None:
     if not event.is_direct:
         return  # a CX Talk room: the relay's business
     user_id = event.source.user_id
+    inp = _input(event)
     # `begin` (the room opened) is left unanswered: the admin's first message follows
     # at once, and answering both would show the menu twice.
-    if not user_id or not isinstance(event, (MessageEvent, PostbackEvent)):
+    if not user_id or inp is None:
         return
     bot_id = ctx.settings.works_bot_id
-    if not is_admin(ctx, user_id):
+    if not admins.is_admin(ctx, user_id):
         ctx.works.send_to_user(bot_id, user_id, m.text(ctx.texts.render("not_admin")))
         log.info("non-admin %s wrote to the hub bot; refused", user_id)
         return
-    if _pressed(event) == "menu:help":
-        ctx.works.send_to_user(bot_id, user_id, m.text(ctx.texts.render("help")))
-        return
-    ctx.works.send_to_user(bot_id, user_id, main_menu(ctx))
+    for content in respond(ctx, user_id, inp):
+        ctx.works.send_to_user(bot_id, user_id, content)

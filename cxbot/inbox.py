@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Iterable
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -49,12 +50,14 @@ def store(db: Database, source: str, key: str, body: bytes, link_token: str | No
         return False
 
 
-def claim(db: Database, limit: int = 20) -> list[Claimed]:
+def claim(db: Database, sources: Iterable[str], limit: int = 20) -> list[Claimed]:
+    """Lease up to `limit` due events of the given sources (those this worker can handle)."""
     now = time.time()
     with db.session() as s:
         stmt = (
             select(InboundEvent)
             .where(or_(InboundEvent.status == "pending", InboundEvent.status == "processing"))
+            .where(InboundEvent.source.in_(list(sources)))
             .where(InboundEvent.not_before <= now)
             .order_by(InboundEvent.id)
             .limit(limit)

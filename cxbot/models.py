@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -56,3 +56,103 @@ class WorkerHeartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=200)
     seen_at: float
     role: str = Field(default="worker", max_length=50)
+
+
+class Admin(SQLModel, table=True):
+    """An admin added in chat (those in CXBOT_ADMINS are admins without a row)."""
+
+    __tablename__ = "admin"
+
+    user_id: str = Field(primary_key=True, max_length=200)
+    added_by: str = Field(max_length=200)
+    added_at: float
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when. Never holds a secret value."""
+
+    __tablename__ = "audit_entry"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: float = Field(index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=100)
+    target: str = Field(default="", max_length=300)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class CounterAccount(SQLModel, table=True):
+    """A helpdesk counter account (窓口アカウント): its agents answer in CX Talk rooms."""
+
+    __tablename__ = "counter_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    slug: str = Field(max_length=64, unique=True)
+    # The CXトーク既定アドレス: assigned at creation, never changed or deleted.
+    default_address: str = Field(max_length=254, unique=True)
+    agents_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    created_at: float
+    created_by: str = Field(max_length=200)
+
+
+class ChannelLink(SQLModel, table=True):
+    """One external channel of a counter account: credentials and state only."""
+
+    __tablename__ = "channel_link"
+    __table_args__ = (UniqueConstraint("counter_account_id", "kind", name="uq_channel_link_kind"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    counter_account_id: int = Field(foreign_key="counter_account.id", index=True)
+    kind: str = Field(max_length=20)  # line | mail | works_bot
+    mode: str = Field(default="", max_length=20)  # works_bot: created | console
+    linked: bool = False
+    webhook_token: Optional[str] = Field(default=None, max_length=100, unique=True)
+    # Non-secret settings shown to admins (channel ID, basic ID, bot ID, names).
+    info_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    secrets_enc: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    configured_at: float
+    updated_at: float
+
+
+class RetiredWebhook(SQLModel, table=True):
+    """A webhook token whose link was deleted: it answers 410 Gone from then on."""
+
+    __tablename__ = "retired_webhook"
+
+    token: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(max_length=20)
+    retired_at: float
+
+
+class FlowState(SQLModel, table=True):
+    """An admin's conversation with the hub bot in progress (one per admin)."""
+
+    __tablename__ = "flow_state"
+
+    user_id: str = Field(primary_key=True, max_length=200)
+    flow: str = Field(max_length=50)
+    step: str = Field(max_length=50)
+    # Answers so far, possibly secrets: stored encrypted as a JSON object.
+    data_enc: str = Field(sa_column=Column(Text, nullable=False))
+    history: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    # Changes each time a step is shown; buttons carry it, so stale buttons can be told apart.
+    nonce: str = Field(max_length=20)
+    pending_start: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A webhook URL issued by this flow before [OK] saves it: LINE's Verify arrives there first.
+    webhook_token: Optional[str] = Field(default=None, max_length=100, index=True)
+    started_at: float
+    updated_at: float
+    expires_at: float = Field(index=True)
+
+
+class Media(SQLModel, table=True):
+    """Files cxbot serves at /media/<token> (a created bot's profile image)."""
+
+    __tablename__ = "media"
+
+    token: str = Field(primary_key=True, max_length=100)
+    file_name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: float

@@ -16,6 +16,7 @@ from cxbot.context import Context
 from cxbot.locks import NamedLock
 from cxbot.works.auth import TokenGrantError
 from cxbot.works.client import WorksApiError
+from flows import expire_due
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,16 @@ class Scheduler:
         """One scheduler round: runs the jobs if this process leads. Returns tokens renewed."""
         if not self.lock.acquire(blocking=False):
             return 0
-        return refresh_due_tokens(self.ctx)
+        renewed = refresh_due_tokens(self.ctx)
+        try:
+            expire_due(self.ctx)
+        except Exception:
+            log.exception("could not expire idle setup conversations")
+        return renewed
 
     def start(self) -> None:
         interval = self.ctx.settings.token_refresh_interval
-        self._aps.add_job(self.tick, "interval", seconds=interval, id="token-refresh", next_run_time=None)
+        self._aps.add_job(self.tick, "interval", seconds=min(interval, 60), id="token-refresh", next_run_time=None)
         self._aps.start()
         # Run once at start so a process that slept through a refresh catches up at once.
         self._aps.modify_job("token-refresh", next_run_time=_now())

@@ -14,7 +14,7 @@ from flask import Flask, jsonify, request
 from sqlmodel import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from cxbot import inbox, signatures
+from cxbot import inbox, signatures, webhooks
 from cxbot.context import Context
 from cxbot.models import WorkerHeartbeat
 
@@ -69,6 +69,8 @@ def create_app(ctx: Context) -> Flask:
         if inbox.store(ctx.db, "hub", inbox.works_key("hub", raw), raw):
             ctx.wakeup.set()
         return "", 200
+
+    app.register_blueprint(webhooks.blueprint(ctx))
 
     @app.get("/healthz")
     def healthz():

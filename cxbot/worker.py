@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Callable
 
-from cxbot import hub, inbox
+from cxbot import hub, inbox, verification
 from cxbot.context import Context
 from cxbot.models import WorkerHeartbeat
 from cxbot.works.client import WorksApiError
@@ -25,14 +25,14 @@ class Worker:
     def __init__(self, ctx: Context, name: str | None = None):
         self.ctx = ctx
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-        self.handlers: dict[str, Handler] = {"hub": hub.handle}
+        self.handlers: dict[str, Handler] = {"hub": hub.handle, "line_verify": verification.handle}
         self._last_beat = 0.0
 
     def run_once(self) -> int:
         """Handle what is due now; returns how many events were handled."""
         self.heartbeat()
         handled = 0
-        for event in inbox.claim(self.ctx.db):
+        for event in inbox.claim(self.ctx.db, self.handlers):
             handler = self.handlers.get(event.source)
             try:
                 if handler is None:

@@ -9,7 +9,7 @@ from tests.conftest import wait_for
 
 pytestmark = pytest.mark.database
 
-MENU_LABELS = ["窓口アカウント", "外部チャネル連携", "履歴", "ヘルプ"]
+MENU_LABELS = ["窓口アカウント", "外部チャネル連携", "管理者", "履歴", "ヘルプ"]
 
 
 def labels(message: dict) -> list[str]:
@@ -46,7 +46,7 @@ def test_english_is_a_setting(make_wired, admin):
     w = make_wired(locale="en")
     sent = w.say(admin.user_id, "hello")
     menu = w.wait_bot_messages(sent["roomId"], 1)[-1]
-    assert labels(menu) == ["Counter accounts", "External channels", "History", "Help"]
+    assert labels(menu) == ["Counter accounts", "External channels", "Admins", "History", "Help"]
 
 
 def test_each_message_gets_one_answer_and_its_event_is_marked_done(wired, admin):

@@ -1,0 +1,136 @@
+"""Channel links of a counter account: LINE公式アカウント, メール, LINE WORKS内Bot.
+
+A link row holds credentials (encrypted) and state only. Deleting one retires its
+webhook token, so the URL answers 410 Gone from then on.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from cxbot import audit
+from cxbot.context import Context
+from cxbot.models import ChannelLink, CounterAccount, RetiredWebhook
+
+KINDS = ("line", "mail", "works_bot")
+WEBHOOK_PATHS = {"line": "line", "works_bot": "works", "mail": "mail"}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def webhook_url(ctx: Context, kind: str, token: str) -> str:
+    return f"{ctx.settings.public_url.rstrip('/')}/webhooks/{WEBHOOK_PATHS[kind]}/{token}"
+
+
+def get(ctx: Context, account_id: int, kind: str) -> ChannelLink | None:
+    with ctx.db.session() as s:
+        return s.exec(select(ChannelLink).where(ChannelLink.counter_account_id == account_id,
+                                                ChannelLink.kind == kind)).first()
+
+
+def by_token(ctx: Context, token: str) -> ChannelLink | None:
+    with ctx.db.session() as s:
+        return s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first()
+
+
+def is_retired(ctx: Context, token: str) -> bool:
+    with ctx.db.session() as s:
+        return s.get(RetiredWebhook, token) is not None
+
+
+def info(link: ChannelLink) -> dict:
+    return json.loads(link.info_json or "{}")
+
+
+def secrets_of(ctx: Context, link: ChannelLink) -> dict:
+    return json.loads(ctx.vault.decrypt(link.secrets_enc)) if link.secrets_enc else {}
+
+
+def state(link: ChannelLink | None) -> str:
+    """未設定 / 設定済み・連携オフ / 連携中, as label keys."""
+    if link is None:
+        return "state_unset"
+    return "state_linked" if link.linked else "state_configured"
+
+
+@dataclass(frozen=True)
+class Saved:
+    link: ChannelLink
+    created: bool
+
+
+def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, secrets_: dict | None,
+         token: str | None, linked: bool, mode: str = "") -> Saved:
+    """Create or replace a link's settings (the flow's [OK])."""
+    now = time.time()
+    with ctx.db.session() as s:
+        link = s.exec(select(ChannelLink).where(ChannelLink.counter_account_id == account_id,
+                                                ChannelLink.kind == kind)).first()
+        created = link is None
+        if link is None:
+            link = ChannelLink(counter_account_id=account_id, kind=kind, configured_at=now, updated_at=now)
+        elif link.webhook_token and link.webhook_token != token:
+            s.add(RetiredWebhook(token=link.webhook_token, kind=kind, retired_at=now))
+        link.info_json = json.dumps(info_, ensure_ascii=False)
+        link.secrets_enc = ctx.vault.encrypt(json.dumps(secrets_)) if secrets_ else None
+        link.webhook_token = token
+        link.linked = linked
+        link.mode = mode
+        link.updated_at = now
+        s.add(link)
+        s.flush()
+        s.refresh(link)
+        account = s.get(CounterAccount, account_id)
+        target = f"{account.name} / {kind}"
+    audit.record(ctx, actor, f"link.{kind}.save", target,
+                 ", ".join(f"{k}={v}" for k, v in info_.items() if v) + (" (linked)" if linked else ""))
+    return Saved(link, created)
+
+
+def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelLink:
+    with ctx.db.session() as s:
+        link = s.get(ChannelLink, link_id)
+        link.linked = linked
+        link.updated_at = time.time()
+        s.add(link)
+        account = s.get(CounterAccount, link.counter_account_id)
+        target = f"{account.name} / {link.kind}"
+    audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", target)
+    return link
+
+
+def delete(ctx: Context, link_id: int, actor: str) -> ChannelLink | None:
+    """Wipe the credentials, turn the link off and retire its webhook URL. Returns the removed row."""
+    now = time.time()
+    with ctx.db.session() as s:
+        link = s.get(ChannelLink, link_id)
+        if link is None:
+            return None
+        if link.webhook_token:
+            s.add(RetiredWebhook(token=link.webhook_token, kind=link.kind, retired_at=now))
+        account = s.get(CounterAccount, link.counter_account_id)
+        target = f"{account.name} / {link.kind}"
+        s.delete(link)
+    audit.record(ctx, actor, f"link.{link.kind}.delete", target)
+    return link
+
+
+def console_apps(ctx: Context) -> list:
+    """The ClientApps of bots linked from Developers Console (their tokens are kept fresh too)."""
+    from cxbot.works.auth import WorksApp
+
+    with ctx.db.session() as s:
+        rows = list(s.exec(select(ChannelLink).where(ChannelLink.kind == "works_bot", ChannelLink.mode == "console")))
+    apps = []
+    for link in rows:
+        info_, secret = info(link), secrets_of(ctx, link)
+        apps.append(WorksApp(info_["client_id"], secret["client_secret"], info_["service_account"],
+                             secret["private_key"], "bot"))
+    return apps

@@ -1,0 +1,224 @@
+"""Counter accounts and their 外部チャネル連携 menu.
+
+list → (create | detail) → rename / agents / channels → channel → [設定] (a setup
+flow) / [連携] / [連携解除] / [情報を削除].
+"""
+
+from __future__ import annotations
+
+from cxbot import accounts, admins, links
+from cxbot.works.client import WorksApiError
+from flows.engine import Button, Flow, Goto, Invalid, Step, Turn, register
+
+MAX_LISTED = 7  # account buttons in the list; with [新規作成], [戻る], [キャンセル] within 10
+CHANNEL_TITLES = {"line": "channel_line", "mail": "channel_mail", "works_bot": "channel_works_bot"}
+SETUP_FLOWS = {"line": "line_setup", "mail": "mail_setup", "works_bot": "works_bot_choose"}
+
+
+def _account(turn: Turn):
+    account = accounts.get(turn.ctx, turn.data.get("account_id"))
+    if account is None:
+        raise Invalid("error_account_gone")
+    return account
+
+
+# -- list -------------------------------------------------------------------------------
+
+def enter_list(turn: Turn):
+    rows = accounts.all_accounts(turn.ctx)
+    turn.data["accounts"] = [{"id": a.id, "name": a.name, "address": a.default_address} for a in rows]
+    return None
+
+
+def open_account(turn: Turn, arg: str):
+    turn.data["account_id"] = int(arg)
+    return "detail" if turn.data.get("purpose") != "channels" else "channels"
+
+
+def _account_button(i: int) -> Button:
+    def label(turn: Turn) -> str:
+        return turn.data["accounts"][i]["name"]
+
+    def shown(turn: Turn) -> bool:
+        return i < len(turn.data.get("accounts", []))
+
+    return Button("account", action=f"open:{i}", text=label, when=shown)
+
+
+def open_nth(turn: Turn, arg: str):
+    listed = turn.data.get("accounts", [])
+    index = int(arg) if arg.isdigit() else -1
+    if not 0 <= index < len(listed):
+        raise Invalid("error_account_gone")
+    return open_account(turn, str(listed[index]["id"]))
+
+
+def validate_name(turn: Turn, raw: str) -> str:
+    if not raw:
+        raise Invalid("error_name_empty")
+    if len(raw) > accounts.NAME_MAX:
+        raise Invalid("error_name_long", limit=accounts.NAME_MAX, length=len(raw))
+    if accounts.name_taken(turn.ctx, raw, turn.data.get("account_id")):
+        raise Invalid("error_name_taken", name=raw)
+    return raw
+
+
+def after_create(turn: Turn):
+    account = accounts.create(turn.ctx, turn.data.pop("new_name"), turn.user_id)
+    turn.data["account_id"] = account.id
+    turn.say("account_created", name=account.name, address=account.default_address)
+    return "detail"
+
+
+# -- detail -----------------------------------------------------------------------------
+
+def enter_detail(turn: Turn):
+    account = _account(turn)
+    names = []
+    for user_id in accounts.agents(account):
+        user = admins.lookup_user(turn.ctx, user_id)
+        names.append(admins.display_name(user) if user else user_id)
+    turn.data.update(name=account.name, address=account.default_address, agent_names=names)
+    return None
+
+
+def after_rename(turn: Turn):
+    accounts.rename(turn.ctx, turn.data["account_id"], turn.data.pop("new_name"), turn.user_id)
+    turn.say("account_renamed", name=turn.data["name"])
+    return "detail"
+
+
+def validate_agents(turn: Turn, raw: str) -> list[str]:
+    refs = [r for r in raw.replace("、", ",").replace("\n", ",").replace(" ", ",").split(",") if r.strip()]
+    if not refs:
+        raise Invalid("error_agents_empty")
+    if len(refs) > 99:
+        raise Invalid("error_agents_many")
+    found, names, missing = [], [], []
+    for ref in refs:
+        try:
+            user = admins.lookup_user(turn.ctx, ref)
+        except WorksApiError as exc:
+            raise Invalid("error_platform", detail=exc.description) from None
+        if user is None:
+            missing.append(ref)
+        elif user["userId"] not in found:
+            found.append(user["userId"])
+            names.append(admins.display_name(user))
+    if missing:
+        raise Invalid("error_agents_unknown", missing=", ".join(missing))
+    turn.data["agent_names"] = names
+    return found
+
+
+def after_agents(turn: Turn):
+    accounts.set_agents(turn.ctx, turn.data["account_id"], turn.data.pop("agent_ids"),
+                        turn.data["agent_names"], turn.user_id)
+    turn.say("agents_saved", names=turn.data["agent_names"])
+    return "detail"
+
+
+# -- channels ---------------------------------------------------------------------------
+
+def enter_channels(turn: Turn):
+    account = _account(turn)
+    turn.data["name"] = account.name
+    turn.data["channel_states"] = {
+        kind: turn.texts.label(links.state(links.get(turn.ctx, account.id, kind))) for kind in links.KINDS
+    }
+    return None
+
+
+def open_channel(turn: Turn, arg: str):
+    if arg not in links.KINDS:
+        raise Invalid("error_account_gone")
+    turn.data["kind"] = arg
+    return "channel"
+
+
+def enter_channel(turn: Turn):
+    account = _account(turn)
+    link = links.get(turn.ctx, account.id, turn.data["kind"])
+    turn.data.update(
+        name=account.name, address=account.default_address,
+        channel_title=turn.texts.label(CHANNEL_TITLES[turn.data["kind"]]),
+        state=turn.texts.label(links.state(link)), configured=link is not None,
+        linked=bool(link and link.linked), link_info=links.info(link) if link else {},
+        webhook=links.webhook_url(turn.ctx, link.kind, link.webhook_token) if link and link.webhook_token else "",
+    )
+    return None
+
+
+def setup(turn: Turn, _arg: str):
+    kind = turn.data["kind"]
+    return Goto(SETUP_FLOWS[kind], data={"account_id": turn.data["account_id"]})
+
+
+def link_on(turn: Turn, _arg: str):
+    link = links.get(turn.ctx, turn.data["account_id"], turn.data["kind"])
+    if link is None:
+        raise Invalid("error_not_configured")
+    links.set_linked(turn.ctx, link.id, True, turn.user_id)
+    turn.say("linked_on", channel_title=turn.data["channel_title"])
+    return "channel"
+
+
+def confirm_unlink(turn: Turn, _arg: str):
+    link = links.get(turn.ctx, turn.data["account_id"], turn.data["kind"])
+    if link is None or not link.linked:
+        raise Invalid("error_not_linked")
+    links.set_linked(turn.ctx, link.id, False, turn.user_id)
+    turn.say("linked_off", channel_title=turn.data["channel_title"])
+    return "channel"
+
+
+def confirm_delete(turn: Turn, _arg: str):
+    from flows.channel_delete import delete_channel
+
+    delete_channel(turn)
+    return "channel"
+
+
+def _configured(turn: Turn) -> bool:
+    return bool(turn.data.get("configured"))
+
+
+def _can_link(turn: Turn) -> bool:
+    return _configured(turn) and not turn.data.get("linked")
+
+
+def _can_unlink(turn: Turn) -> bool:
+    return bool(turn.data.get("linked"))
+
+
+register(Flow("accounts", "counter_accounts", (
+    Step("list", "accounts_list", enter=enter_list, back=False,
+         buttons=tuple(_account_button(i) for i in range(MAX_LISTED)) + (Button("create", action="create"),),
+         on={"open": open_nth, "create": lambda t, a: "create"}),
+    Step("create", "account_create", field="new_name", validate=validate_name, next=after_create),
+    Step("detail", "account_detail", enter=enter_detail,
+         buttons=(Button("external_channels", action="channels"), Button("set_agents", action="agents"),
+                  Button("rename", action="rename"), Button("account_list", action="list")),
+         on={"channels": lambda t, a: "channels", "agents": lambda t, a: "agents",
+             "rename": lambda t, a: "rename", "list": lambda t, a: "list"}),
+    Step("rename", "account_rename", field="new_name", validate=validate_name, next=after_rename),
+    Step("agents", "account_agents", field="agent_ids", validate=validate_agents, next=after_agents),
+    Step("channels", "channels_menu", enter=enter_channels,
+         buttons=(Button("channel_line", action="open_channel:line"),
+                  Button("channel_mail", action="open_channel:mail"),
+                  Button("channel_works_bot", action="open_channel:works_bot")),
+         on={"open_channel": open_channel}),
+    Step("channel", "channel_detail", enter=enter_channel,
+         buttons=(Button("setup", action="setup"),
+                  Button("copy_url", copy=lambda t: t.data["webhook"], when=lambda t: bool(t.data.get("webhook"))),
+                  Button("link", action="link", when=_can_link),
+                  Button("unlink", action="unlink", when=_can_unlink),
+                  Button("delete_info", action="delete", when=_configured)),
+         on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink",
+             "delete": lambda t, a: "confirm_delete"}),
+    Step("confirm_unlink", "confirm_unlink",
+         buttons=(Button("unlink", action="yes"),), on={"yes": confirm_unlink}),
+    Step("confirm_delete", "confirm_delete",
+         buttons=(Button("delete_info", action="yes"),), on={"yes": confirm_delete}),
+)))
+

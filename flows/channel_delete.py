@@ -1,0 +1,46 @@
+"""[情報を削除]: wipe a channel's credentials, turn it off, retire its webhook URL.
+
+A bot cxbot created is deleted too (members lose it from their talk partners and
+an open talk with it can no longer be written in); a Developers Console bot gets
+its callback turned off where its credentials allow.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from cxbot import links
+from cxbot.works.auth import WorksApp
+from cxbot.works.client import WorksApiError, WorksClient
+from flows.engine import Invalid, Turn
+
+log = logging.getLogger(__name__)
+
+
+def _console_app(info: dict, secrets_: dict) -> WorksApp:
+    return WorksApp(info["client_id"], secrets_["client_secret"], info["service_account"],
+                    secrets_["private_key"], "bot")
+
+
+def delete_channel(turn: Turn) -> None:
+    ctx = turn.ctx
+    link = links.get(ctx, turn.data["account_id"], turn.data["kind"])
+    if link is None:
+        raise Invalid("error_not_configured")
+    info = links.info(link)
+    if link.kind == "works_bot" and link.mode == "created":
+        try:
+            ctx.works.delete_bot(info["bot_id"])
+        except WorksApiError as exc:
+            if exc.status != 404:  # already gone is what we wanted
+                raise Invalid("error_platform", detail=exc.description) from None
+    elif link.kind == "works_bot" and link.mode == "console":
+        app = _console_app(info, links.secrets_of(ctx, link))
+        try:
+            WorksClient(app, ctx.tokens, ctx.settings.works_api_url, ctx.http, attempts=2).patch_bot(
+                info["bot_id"], {"enableCallback": False, "callbackUrl": ""})
+        except Exception as exc:  # best effort: the URL is retired below whatever happens here
+            log.warning("could not turn off the callback of bot %s: %s", info.get("bot_id"), exc)
+        ctx.tokens.forget(app.client_id)
+    links.delete(ctx, link.id, turn.user_id)
+    turn.say("deleted_info", channel_title=turn.data.get("channel_title", ""))
