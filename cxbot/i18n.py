@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, Undefined
 
 from cxbot import TEMPLATES_DIR
 
@@ -25,15 +25,16 @@ class Texts:
         self._env = Environment(
             loader=FileSystemLoader(str(folder)),
             autoescape=False,
-            undefined=StrictUndefined,
+            # Flow data is filled in step by step: a value not given yet renders empty.
+            undefined=Undefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
         with open(folder / "labels.toml", "rb") as fh:
             self._labels: dict[str, str] = tomllib.load(fh)
 
-    def render(self, name: str, **context) -> str:
-        return self._env.get_template(f"{name}.txt").render(**context).strip()
+    def render(self, template: str, /, **context) -> str:
+        return self._env.get_template(f"{template}.txt").render(**context).strip()
 
     def label(self, key: str) -> str:
         try:

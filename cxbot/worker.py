@@ -45,8 +45,9 @@ class Worker:
                 log.warning("event %s: %s", event.id, exc)
                 inbox.failed(self.ctx.db, event, str(exc), final=not exc.retryable)
             except Exception as exc:  # keep the worker alive; the row records what went wrong
+                # A bug does not go away on a retry, and a retry could repeat what already happened.
                 log.exception("event %s failed", event.id)
-                inbox.failed(self.ctx.db, event, f"{exc.__class__.__name__}: {exc}")
+                inbox.failed(self.ctx.db, event, f"{exc.__class__.__name__}: {exc}", final=True)
             else:
                 inbox.done(self.ctx.db, event.id)
             handled += 1

@@ -53,14 +53,22 @@ def open_nth(turn: Turn, arg: str):
     return open_account(turn, str(listed[index]["id"]))
 
 
-def validate_name(turn: Turn, raw: str) -> str:
+def _checked_name(turn: Turn, raw: str, keep_id: int | None) -> str:
     if not raw:
         raise Invalid("error_name_empty")
     if len(raw) > accounts.NAME_MAX:
         raise Invalid("error_name_long", limit=accounts.NAME_MAX, length=len(raw))
-    if accounts.name_taken(turn.ctx, raw, turn.data.get("account_id")):
+    if accounts.name_taken(turn.ctx, raw, keep_id):
         raise Invalid("error_name_taken", name=raw)
     return raw
+
+
+def validate_new_name(turn: Turn, raw: str) -> str:
+    return _checked_name(turn, raw, None)
+
+
+def validate_rename(turn: Turn, raw: str) -> str:
+    return _checked_name(turn, raw, turn.data["account_id"])
 
 
 def after_create(turn: Turn):
@@ -195,13 +203,13 @@ register(Flow("accounts", "counter_accounts", (
     Step("list", "accounts_list", enter=enter_list, back=False,
          buttons=tuple(_account_button(i) for i in range(MAX_LISTED)) + (Button("create", action="create"),),
          on={"open": open_nth, "create": lambda t, a: "create"}),
-    Step("create", "account_create", field="new_name", validate=validate_name, next=after_create),
+    Step("create", "account_create", field="new_name", validate=validate_new_name, next=after_create),
     Step("detail", "account_detail", enter=enter_detail,
          buttons=(Button("external_channels", action="channels"), Button("set_agents", action="agents"),
                   Button("rename", action="rename"), Button("account_list", action="list")),
          on={"channels": lambda t, a: "channels", "agents": lambda t, a: "agents",
              "rename": lambda t, a: "rename", "list": lambda t, a: "list"}),
-    Step("rename", "account_rename", field="new_name", validate=validate_name, next=after_rename),
+    Step("rename", "account_rename", field="new_name", validate=validate_rename, next=after_rename),
     Step("agents", "account_agents", field="agent_ids", validate=validate_agents, next=after_agents),
     Step("channels", "channels_menu", enter=enter_channels,
          buttons=(Button("channel_line", action="open_channel:line"),

@@ -4,6 +4,7 @@
     BASE/v1.0/...            messages.py, bots.py, channels.py, users.py, files.py
     BASE/_upload, _download  files.py      attachment storage
     BASE/_sandbox/...        control.py    control API (tests, demo, the page)
+    BASE/line/..., BASE/line-data/..., BASE/_sandbox/line/...   line/   the LINE Messaging API side
     BASE/                    page.py       chat page
 """
 
@@ -15,7 +16,7 @@ from flask import Flask
 
 import cxbot
 
-from . import api, auth, control, page, traffic
+from . import api, auth, control, line, page, traffic
 from .world import World
 
 # cxbot.TEMPLATES_DIR; computed the same way if the package __init__ was not loaded
@@ -33,5 +34,6 @@ def create_app(world: World | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     api.register(app)
     app.register_blueprint(control.bp)
+    line.install(app)
     app.register_blueprint(page.bp)
     return app

@@ -32,6 +32,8 @@ Inspecting
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import ControlError
@@ -249,14 +251,8 @@ def content(message_id: str):
         raise ControlError(404, f"no content for message {message_id!r}")
     resp = current_app.response_class(item.data, content_type=item.content_type)
     if item.file_name:
-        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(item.file_name)}"
+        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(item.file_name, safe='')}"
     return resp
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
 
 
 @bp.get("/webhooks")

@@ -273,7 +273,7 @@ class LineWorld:
             self.sent_log: list[dict] = []
             self._seq = 0
             # Message IDs are 18-digit strings, as LINE's are.
-            self._next_message_id = 500_000_000_000_000_000 + secrets.randbelow(10**15) * 1000
+            self._next_message_id = 400_000_000_000_000_000 + secrets.randbelow(10**14) * 1000
 
     _MUTABLE = ("friendships", "chats", "contents", "events", "reply_tokens", "_seq", "_next_message_id")
 

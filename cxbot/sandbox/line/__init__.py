@@ -1,0 +1,32 @@
+"""The LINE side of the sandbox: a real HTTP emulator of the LINE Messaging API parts
+cxbot uses, mounted on the same Flask app as the LINE WORKS side.
+
+    BASE/line/v2/bot/...                    api.py      Messaging API (CXBOT_LINE_API_URL=BASE/line)
+    BASE/line-data/v2/bot/message/.../content  api.py   data host     (CXBOT_LINE_DATA_URL=BASE/line-data)
+    BASE/_sandbox/line/...                  control.py  control API (tests, demo, the page)
+
+Module map: state (world.line: channels, users, chats, tokens), api (the routes and
+LINE's error shape), validate (message objects), webhooks (signed delivery, Verify),
+acts (what a LINE user does), control (/_sandbox/line).
+
+The LINE paths share the sandbox's request log (`/_sandbox/requests`) and fault
+injection (`/_sandbox/faults`); `/_sandbox/reset` clears the LINE state too.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import api, control
+from .state import LineWorld, attach
+
+
+def install(app: Flask) -> None:
+    attach(app.world)
+    api.install_hooks(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.data_bp)
+    app.register_blueprint(control.bp)
+
+
+__all__ = ["install", "LineWorld"]
