@@ -82,7 +82,8 @@ def respond(ctx: Context, user_id: str, inp: Input) -> list[dict]:
     engine = Engine(ctx)
     if inp.postback and inp.postback.startswith("menu:"):
         return menu_choice(ctx, engine, user_id, inp.postback)
-    if inp.text is not None and inp.text.strip().lower() in MENU_WORDS and engine.active(user_id) is None:
+    if inp.text is not None and inp.text.strip().lower() in MENU_WORDS:
+        # Shown even in the middle of a flow, which stays open: picking an item asks first.
         return [main_menu(ctx)]
     handled = engine.handle(user_id, inp)
     if handled is None:

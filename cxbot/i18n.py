@@ -27,8 +27,6 @@ class Texts:
             autoescape=False,
             # Flow data is filled in step by step: a value not given yet renders empty.
             undefined=Undefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
         )
         with open(folder / "labels.toml", "rb") as fh:
             self._labels: dict[str, str] = tomllib.load(fh)

@@ -89,9 +89,11 @@ def failed(db: Database, event: Claimed, error: str, final: bool = False) -> Non
         ))
 
 
-def count(db: Database, *statuses: str) -> int:
+def count(db: Database, *statuses: str, sources: Iterable[str] | None = None) -> int:
     with db.session() as s:
         stmt = select(func.count()).select_from(InboundEvent)
         if statuses:
             stmt = stmt.where(InboundEvent.status.in_(statuses))
+        if sources is not None:
+            stmt = stmt.where(InboundEvent.source.in_(list(sources)))
         return int(s.exec(stmt).one())

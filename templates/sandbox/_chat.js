@@ -540,6 +540,9 @@
     const u = state.users.find((x) => x.userId === wanted || x.email === wanted);
     if (u) state.userId = u.userId;
   }
+  // Shared with the LINE views (_line.js).
+  window.SandboxUI = { el, call, toast, copyText, initial, timeText, dayText, safeUrl };
+
   renderUsers();
   refreshRooms().then(() => { if (params.get("room")) openRoom(params.get("room")); });
   setInterval(refreshRooms, 3000);

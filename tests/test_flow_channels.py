@@ -1,0 +1,216 @@
+"""The 外部チャネル連携 menu: メール and LINE WORKS内Bot set up, linked, unlinked and deleted."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+
+import httpx
+import pytest
+
+from cxbot import links
+from cxbot.demo import DOMAIN_ID, new_rsa_key
+from cxbot.media import default_bot_png
+from cxbot.signatures import sign
+from tests.conftest import Chat, labels_of, text_of
+
+pytestmark = pytest.mark.database
+
+
+def open_channel(chat: Chat, account: str, channel: str) -> list[dict]:
+    chat.send("メニュー")
+    chat.press("窓口アカウント")
+    chat.press("新規作成")
+    chat.send(account)
+    chat.press("外部チャネル連携")
+    return chat.press(channel)
+
+
+def test_the_channel_menu_shows_each_channel_and_its_state(admin_chat):
+    admin_chat.send("メニュー")
+    admin_chat.press("窓口アカウント")
+    admin_chat.press("新規作成")
+    admin_chat.send("Desk")
+    replies = admin_chat.press("外部チャネル連携")
+    text = text_of(replies)
+    for line in ("LINE公式アカウント: 未設定", "メール: 未設定", "LINE WORKS内Bot: 未設定"):
+        assert line in text
+    assert {"LINE公式アカウント", "メール", "LINE WORKS内Bot"} <= set(labels_of(replies[-1]))
+
+
+def test_mail_setup_link_unlink_delete(admin_chat, wired):
+    replies = open_channel(admin_chat, "Mail desk", "メール")
+    assert "状態: 未設定" in text_of(replies)
+    assert "連携" not in labels_of(replies[-1])  # nothing to link before [設定]
+    replies = admin_chat.press("設定")
+    prompt = replies[-1]["content"]
+    assert "mail-desk@cxbot.localhost" in prompt["contentText"]
+    actions = {a["label"]: a for a in prompt["actions"]}
+    assert actions["URLをコピー"] == {"type": "copy", "label": "URLをコピー", "copyText": "mail-desk@cxbot.localhost"}
+    assert actions["Gmail転送ガイド"]["type"] == "uri" and actions["Outlook転送ガイド"]["type"] == "uri"
+    replies = admin_chat.press("OK")
+    assert "状態: 設定済み・連携オフ" in text_of(replies)
+    replies = admin_chat.press("連携")
+    assert "状態: 連携中" in text_of(replies)
+    admin_chat.press("連携解除")
+    replies = admin_chat.press("連携解除")  # the confirmation
+    assert "状態: 設定済み・連携オフ" in text_of(replies)
+    admin_chat.press("情報を削除")
+    replies = admin_chat.find("情報を削除")
+    assert "復元できません" in replies["content"]["contentText"]
+    replies = admin_chat.press("情報を削除")
+    assert "状態: 未設定" in text_of(replies)
+    account_id = json.loads(wired.ctx.vault.decrypt(_state(wired, admin_chat.user_id).data_enc))["account_id"]
+    assert links.get(wired.ctx, account_id, "mail") is None
+
+
+def _state(wired, user_id):
+    from cxbot.models import FlowState
+
+    with wired.ctx.db.session() as s:
+        return s.get(FlowState, user_id)
+
+
+def _png(name_ok=True) -> bytes:
+    return default_bot_png(64)
+
+
+def create_bot(chat: Chat, account: str, name: str = "サポート窓口") -> list[dict]:
+    open_channel(chat, account, "LINE WORKS内Bot")
+    replies = chat.press("設定")
+    assert "Developer ConsoleからBotを連携" in text_of(replies)  # the seed's label, verbatim
+    chat.press("作成する")
+    chat.send(name)
+    chat.send("ご質問はこちらへどうぞ。担当者がお答えします。")
+    chat.send_file("support1.png", _png(), "image/png")
+    return chat.press("公開")
+
+
+def test_simple_bot_creation_validates_each_answer(admin_chat):
+    open_channel(admin_chat, "Desk", "LINE WORKS内Bot")
+    admin_chat.press("設定")
+    admin_chat.press("作成する")
+    assert "20文字以内" in text_of(admin_chat.send("あ" * 21))
+    admin_chat.send("社内ヘルプ")
+    assert "100文字以内" in text_of(admin_chat.send("い" * 101))
+    admin_chat.send("説明です")
+    assert "小文字の英字と数字" in text_of(admin_chat.send_file("Logo_1.png", _png(), "image/png"))
+    assert "PNGまたはJPEG" in text_of(admin_chat.send_file("logo.png", b"GIF89a....", "image/gif"))
+    replies = admin_chat.press("画像なしで進む")
+    assert "既定の画像" in text_of(replies)
+
+
+def test_a_created_bot_is_public_to_members_and_linked_on_ok(admin_chat, wired, employee):
+    replies = create_bot(admin_chat, "Helpdesk")
+    assert "公開しました" in text_of(replies)
+    bots = [b for b in wired.http.get("/_sandbox/bots").json() if b["botName"] == "サポート窓口"]
+    assert len(bots) == 1
+    bot = bots[0]
+    assert bot["enableGroupJoin"] is False and "location" not in bot["callbackEvents"]
+    assert "/webhooks/works/" in bot["callbackUrl"]
+    photo = httpx.get(bot["photoUrl"])
+    assert photo.status_code == 200 and photo.content.startswith(b"\x89PNG")
+    rooms = wired.http.get("/_sandbox/rooms", params={"userId": employee.user_id}).json()
+    assert any(r.get("botId") == bot["botId"] for r in rooms)  # members find it among talk partners
+    replies = admin_chat.press("OK")
+    assert "状態: 連携中" in text_of(replies)
+
+
+def test_a_second_inquiry_bot_is_refused(admin_chat, wired):
+    create_bot(admin_chat, "One bot desk")
+    admin_chat.press("OK")
+    replies = admin_chat.press("設定")
+    assert "1つだけ" in text_of(replies)
+    assert len([b for b in wired.http.get("/_sandbox/bots").json() if b["botName"] == "サポート窓口"]) == 1
+
+
+def test_deleting_a_created_bot_removes_it_and_retires_its_url(admin_chat, wired, employee):
+    create_bot(admin_chat, "Short-lived")
+    admin_chat.press("OK")
+    bot = next(b for b in wired.http.get("/_sandbox/bots").json() if b["botName"] == "サポート窓口")
+    # An employee has a talk open with the bot.
+    sent = wired.http.post("/_sandbox/act/message", json={
+        "userId": employee.user_id, "botId": bot["botId"], "content": {"type": "text", "text": "質問です"}})
+    assert sent.status_code == 200
+    admin_chat.press("情報を削除")
+    replies = admin_chat.press("情報を削除")
+    assert "削除しました" in text_of(replies)
+    after = wired.http.post("/_sandbox/act/message", json={
+        "userId": employee.user_id, "botId": bot["botId"], "content": {"type": "text", "text": "まだ?"}})
+    assert after.status_code == 409  # the talk's input is disabled
+    rooms = wired.http.get("/_sandbox/rooms", params={"userId": employee.user_id}).json()
+    assert all(r["readOnly"] for r in rooms if r.get("botId") == bot["botId"])
+    body = b'{"type":"message"}'
+    gone = httpx.post(bot["callbackUrl"], content=body, headers={"X-WORKS-BotId": str(bot["botId"])})
+    assert gone.status_code == 410
+
+
+def console_bot(wired, group_join: bool = False) -> dict:
+    """What an admin makes in Developers Console: a ClientApp (scope bot) and a Bot."""
+    private, public = new_rsa_key()
+    app = {"clientId": "console" + secrets.token_hex(4), "clientSecret": secrets.token_urlsafe(16),
+           "serviceAccount": "desk.serviceaccount@demo.cxbot.example", "publicKey": public, "scopes": ["bot"]}
+    wired.http.post("/_sandbox/apps", json=app).raise_for_status()
+    bot = wired.http.post("/_sandbox/bots", json={
+        "botName": "総務ヘルプ", "enableCallback": False, "callbackUrl": "", "enableGroupJoin": group_join,
+        "domains": [{"domainId": DOMAIN_ID, "visible": True}]}).json()
+    return {**app, "privateKey": private, "botId": str(bot["botId"]), "botSecret": bot["secret"]}
+
+
+def enter_console(chat: Chat, made: dict, key_as_file: bool = True) -> list[dict]:
+    open_channel(chat, "Console desk", "LINE WORKS内Bot")
+    chat.press("設定")
+    chat.press("連携する")
+    chat.send(made["clientId"])
+    chat.send(made["clientSecret"])
+    chat.send(made["serviceAccount"])
+    if key_as_file:
+        chat.send_file("private_20261124.key", made["privateKey"].encode(), "application/octet-stream", kind="file")
+    else:
+        chat.send(made["privateKey"])
+    chat.send(made["botId"])
+    chat.send(made["botSecret"])
+    return chat.press("次へ")
+
+
+def test_developer_console_bot_is_checked_linked_and_verified(admin_chat, wired, employee):
+    made = console_bot(wired, group_join=True)
+    replies = enter_console(admin_chat, made)
+    text = text_of(replies)
+    assert "複数人のトークルームに招待可" in text  # the warning, and the console steps
+    assert "位置を共有" in text
+    url = next(a["copyText"] for a in replies[-1]["content"]["actions"] if a["label"] == "URLをコピー")
+    assert "/webhooks/works/" in url
+    for secret in (made["clientSecret"], made["botSecret"], "PRIVATE KEY"):
+        assert secret not in text  # never echoed
+    admin_chat.press("OK")
+    replies = admin_chat.press("連携")
+    assert "状態: 連携中" in text_of(replies)
+    # The admin pastes the URL in Developers Console; a member writes to the bot.
+    wired.http.patch(f"/_sandbox/bots/{made['botId']}", json={"callbackUrl": url, "enableCallback": True})
+    sent = wired.http.post("/_sandbox/act/message", json={
+        "userId": employee.user_id, "botId": int(made["botId"]), "content": {"type": "text", "text": "PCが壊れました"}})
+    assert sent.json()["callback"]["status"] == 200
+    forged = httpx.post(url, content=b'{"type":"message"}', headers={
+        "X-WORKS-BotId": made["botId"], "X-WORKS-Signature": sign("wrong", b'{"type":"message"}')})
+    assert forged.status_code == 401
+
+
+def test_developer_console_credentials_that_do_not_work_are_explained(admin_chat, wired):
+    made = console_bot(wired)
+    made["clientSecret"] = "not-the-secret"
+    replies = enter_console(admin_chat, made, key_as_file=False)
+    assert "アクセストークンを発行できませんでした" in text_of(replies)
+    assert "client_secret" in text_of(replies)
+
+
+def test_a_pasted_private_key_that_does_not_parse_is_re_asked(admin_chat, wired):
+    open_channel(admin_chat, "Key desk", "LINE WORKS内Bot")
+    admin_chat.press("設定")
+    admin_chat.press("連携する")
+    admin_chat.send("clientid")
+    admin_chat.send("secret")
+    admin_chat.send("x.serviceaccount@example.com")
+    replies = admin_chat.send("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----")
+    assert "Private Keyとして読み取れません" in text_of(replies)
