@@ -109,6 +109,8 @@ def demo_settings(tenant: Tenant, sandbox_url: str, cxbot_url: str, instance_pat
         public_url=cxbot_url,
         works_api_url=f"{sandbox_url}/v1.0",
         works_auth_url=f"{sandbox_url}/oauth2/v2.0/token",
+        line_api_url=f"{sandbox_url}/line",
+        line_data_url=f"{sandbox_url}/line-data",
         works_client_id=tenant.client_id,
         works_client_secret=tenant.client_secret,
         works_service_account=tenant.service_account,

@@ -16,6 +16,7 @@ from flask import Flask, request
 from cxbot.line import messages as lm
 from cxbot.line.client import LineApiError, LineClient
 from cxbot.line.webhook import LineWebhookError, is_verification, parse_webhook
+from cxbot.sandbox import World, create_app
 from cxbot.serving import serve_in_thread
 from cxbot.signatures import verify
 
@@ -49,6 +50,21 @@ def receiver():
     srv.hits = hits
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """One sandbox for the module (reset before each test): stopping a server costs half a second."""
+    srv = serve_in_thread(create_app(World()), name="sandbox")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def sandbox_http(sandbox):
+    with httpx.Client(base_url=sandbox.url, timeout=10, trust_env=False) as http:
+        assert http.post("/_sandbox/reset").status_code == 200
+        yield http
 
 
 @pytest.fixture
