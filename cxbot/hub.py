@@ -101,10 +101,13 @@ def handle(ctx: Context, body: str) -> None:
     # at once, and answering both would show the menu twice.
     if not user_id or inp is None:
         return
-    bot_id = ctx.settings.works_bot_id
     if not admins.is_admin(ctx, user_id):
-        ctx.works.send_to_user(bot_id, user_id, m.text(ctx.texts.render("not_admin")))
+        deliver(ctx, user_id, [m.text(ctx.texts.render("not_admin"))])
         log.info("non-admin %s wrote to the hub bot; refused", user_id)
         return
-    for content in respond(ctx, user_id, inp):
-        ctx.works.send_to_user(bot_id, user_id, content)
+    deliver(ctx, user_id, respond(ctx, user_id, inp))
+
+
+def deliver(ctx: Context, user_id: str, contents: list[dict]) -> None:
+    for content in contents:
+        ctx.works.send_to_user(ctx.settings.works_bot_id, user_id, content)

@@ -156,3 +156,18 @@ class Media(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: float
+
+
+class SecretForm(SQLModel, table=True):
+    """A one-time web form for one secret answer, so it stays out of the chat history."""
+
+    __tablename__ = "secret_form"
+
+    token: str = Field(primary_key=True, max_length=100)
+    user_id: str = Field(max_length=200)
+    flow: str = Field(max_length=50)
+    step: str = Field(max_length=50)
+    csrf: str = Field(max_length=100)
+    created_at: float
+    expires_at: float
+    used_at: Optional[float] = None

@@ -14,7 +14,7 @@ from flask import Flask, jsonify, request
 from sqlmodel import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from cxbot import inbox, signatures, webhooks
+from cxbot import TEMPLATES_DIR, forms, inbox, signatures, webhooks
 from cxbot.context import Context
 from cxbot.models import WorkerHeartbeat
 
@@ -40,7 +40,7 @@ def _read_json_object(raw: bytes):
 
 
 def create_app(ctx: Context) -> Flask:
-    app = Flask("cxbot", template_folder=None)
+    app = Flask("cxbot", template_folder=str(TEMPLATES_DIR))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["cxbot"] = ctx
 
@@ -71,6 +71,7 @@ def create_app(ctx: Context) -> Flask:
         return "", 200
 
     app.register_blueprint(webhooks.blueprint(ctx))
+    app.register_blueprint(forms.blueprint(ctx))
 
     @app.get("/healthz")
     def healthz():

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Callable
 
-from cxbot import hub, inbox, verification
+from cxbot import forms, hub, inbox, verification
 from cxbot.context import Context
 from cxbot.models import WorkerHeartbeat
 from cxbot.works.client import WorksApiError
@@ -25,7 +25,11 @@ class Worker:
     def __init__(self, ctx: Context, name: str | None = None):
         self.ctx = ctx
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-        self.handlers: dict[str, Handler] = {"hub": hub.handle, "line_verify": verification.handle}
+        self.handlers: dict[str, Handler] = {
+            "hub": hub.handle,
+            "line_verify": verification.handle,
+            "form": forms.handle_submission,
+        }
         self._last_beat = 0.0
 
     def run_once(self) -> int:

@@ -220,6 +220,13 @@ class Engine:
             return self._cancel(state)
         return self._answer(state, inp)
 
+    def handle_form(self, user_id: str, flow: str, step: str, value: str) -> list[dict]:
+        """An answer from a one-time form: taken only if the admin is still at that question."""
+        state = self.active(user_id)
+        if state is None or state.flow != flow or state.step != step:
+            return [m.text(self.ctx.texts.render("flows/stale_form"))]
+        return self._answer(state, Input(text=value))
+
     def expire(self, state: FlowState) -> list[dict]:
         """Drop a flow that timed out; the note to send the admin."""
         self._drop(state.user_id)
@@ -358,6 +365,10 @@ class Engine:
                 actions.append(m.uri_action(label, b.uri(turn)))
             else:
                 actions.append(m.message_action(label, postback=_postback(state.nonce, b.action or b.label)))
+        if step.secret:
+            from cxbot.forms import issue
+
+            actions.append(m.uri_action(t.label("form_input"), issue(self.ctx, state.user_id, state.flow, step.name)))
         if step.back and json.loads(state.history):
             actions.append(m.message_action(t.label("back"), postback=_postback(state.nonce, "back")))
         actions.append(m.message_action(t.label("cancel"), postback=_postback(state.nonce, "cancel")))

@@ -202,7 +202,7 @@ class Chat:
     def _settle(self) -> list[dict]:
         from cxbot import inbox
 
-        wait_for(lambda: inbox.count(self.w.ctx.db, "pending", "processing", sources=("hub", "line_verify")) == 0,
+        wait_for(lambda: inbox.count(self.w.ctx.db, "pending", "processing", sources=("hub", "line_verify", "form")) == 0,
                  what="the worker to finish")
         msgs = self.w.bot_messages(self.room) if self.room else []
         new, self.seen = msgs[self.seen:], len(msgs)

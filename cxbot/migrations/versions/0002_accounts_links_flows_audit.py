@@ -73,6 +73,17 @@ def upgrade() -> None:
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('token')
     )
+    op.create_table('secret_form',
+    sa.Column('token', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('flow', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('step', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('csrf', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.Column('used_at', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('token')
+    )
     op.create_table('retired_webhook',
     sa.Column('token', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -114,6 +125,7 @@ def downgrade() -> None:
 
     op.drop_table('flow_state')
     op.drop_table('media')
+    op.drop_table('secret_form')
     op.drop_table('counter_account')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
