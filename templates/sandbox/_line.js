@@ -146,6 +146,10 @@
     $("line-block").classList.toggle("hidden", f !== "friend");
     const blocked = f === "blocked";
     $("line-blocked").classList.toggle("hidden", !blocked);
+    if (blocked) {
+      $("line-sticker-panel").classList.add("hidden");
+      $("line-location-panel").classList.add("hidden");
+    }
     for (const id of ["line-text-input", "line-send", "line-file-input", "line-sticker-toggle", "line-location-toggle"]) {
       $(id).disabled = blocked;
     }
