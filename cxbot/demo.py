@@ -101,6 +101,19 @@ def seed_sandbox(sandbox_url: str, callback_url: str, token_lifetime: int = 3600
     return tenant
 
 
+LINE_CUSTOMERS = ("山田 太郎", "Emma Wilson")
+
+
+def seed_line(sandbox_url: str) -> dict:
+    """A LINE Official Account (as LINE Developers console shows it) and two LINE customers."""
+    with httpx.Client(base_url=sandbox_url, timeout=10) as http:
+        channel = http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店"})
+        channel.raise_for_status()
+        for name in LINE_CUSTOMERS:
+            http.post("/_sandbox/line/users", json={"displayName": name}).raise_for_status()
+    return channel.json()
+
+
 def demo_settings(tenant: Tenant, sandbox_url: str, cxbot_url: str, instance_path: Path,
                   database_url: str = "", **overrides) -> Settings:
     values = dict(
@@ -160,6 +173,7 @@ def start_demo(port: int = 8000, sandbox_port: int = 8001, instance_path: Path =
     probe.server_close()
     cxbot_url = f"http://127.0.0.1:{cxbot_port}"
     tenant = seed_sandbox(sandbox.url, f"{cxbot_url}/callback")
+    seed_line(sandbox.url)
     settings = demo_settings(tenant, sandbox.url, cxbot_url, instance_path, database_url, **overrides)
     ctx = build(settings)
     # A token left from an earlier run was issued by an earlier sandbox: drop it.

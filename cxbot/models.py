@@ -171,3 +171,77 @@ class SecretForm(SQLModel, table=True):
     created_at: float
     expires_at: float
     used_at: Optional[float] = None
+
+
+class Contact(SQLModel, table=True):
+    """A customer as one channel of one counter account knows them (LINE userId, member, address)."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("counter_account_id", "kind", "source_id", name="uq_contact_source"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    counter_account_id: int = Field(foreign_key="counter_account.id", index=True)
+    kind: str = Field(max_length=20)  # line | works_bot | mail
+    source_id: str = Field(max_length=320)
+    display_name: str = Field(default="", max_length=200)
+    created_at: float
+
+
+class Conversation(SQLModel, table=True):
+    """One inquiry thread: a contact, their counter account and the CX Talk room agents answer in."""
+
+    __tablename__ = "conversation"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    counter_account_id: int = Field(foreign_key="counter_account.id", index=True)
+    kind: str = Field(max_length=20)
+    link_token: Optional[str] = Field(default=None, max_length=100)
+    status: str = Field(default="open", max_length=20, index=True)  # open | closed
+    room_channel_id: Optional[str] = Field(default=None, max_length=200, index=True)
+    title: str = Field(default="", max_length=1000)
+    # Email threading: subject, the reply+<token> address, the Message-IDs seen so far.
+    subject: str = Field(default="", max_length=998)
+    reply_token: Optional[str] = Field(default=None, max_length=64, unique=True)
+    last_message_id: Optional[str] = Field(default=None, max_length=998)
+    references_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    created_at: float
+    updated_at: float
+    closed_at: Optional[float] = None
+
+
+class Message(SQLModel, table=True):
+    """A message of a conversation: in (customer), out (agent's answer), note (internal), event."""
+
+    __tablename__ = "message"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    direction: str = Field(max_length=10)
+    source_id: Optional[str] = Field(default=None, max_length=998, index=True)
+    sender: str = Field(default="", max_length=200)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    attachments_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    status: str = Field(default="received", max_length=20)  # received | queued | sent | failed
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: float
+
+
+class OutboxItem(SQLModel, table=True):
+    """An outbound call, written in the transaction that caused it; drained FIFO per conversation."""
+
+    __tablename__ = "outbox"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    action: str = Field(max_length=30)  # room_create | room_post | line_push | works_send | mail_send
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    # Sent with the call where the platform deduplicates (LINE X-Line-Retry-Key), so a retry never sends twice.
+    retry_key: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=20, index=True)  # pending | sending | sent | dead
+    attempts: int = 0
+    not_before: float = 0.0
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: float
+    sent_at: Optional[float] = None
