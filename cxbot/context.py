@@ -34,6 +34,8 @@ class Context:
     http: httpx.Client
     # Set by the web side when it stores an event, so an in-process worker wakes at once.
     wakeup: threading.Event = field(default_factory=threading.Event)
+    # Set when outbox rows are written, so in-process drainers send at once.
+    outbox_wakeup: threading.Event = field(default_factory=threading.Event)
 
     @cached_property
     def tokens(self) -> TokenStore:
@@ -49,6 +51,11 @@ class Context:
     def works(self) -> WorksClient:
         """The hub bot's API client."""
         return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http)
+
+    @cached_property
+    def works_once(self) -> WorksClient:
+        """The hub bot's client for the outbox, which does its own retrying and backoff."""
+        return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http, attempts=1)
 
     @property
     def texts(self) -> Texts:

@@ -50,7 +50,7 @@ def _claim(ctx: Context, token: str) -> bool:
         return result.rowcount == 1
 
 
-def handle_submission(ctx: Context, body: str) -> None:
+def handle_submission(ctx: Context, body: str, _link_token: str | None = None) -> None:
     """Worker side: decrypt the value and give it to the admin's flow as a typed answer."""
     from cxbot.hub import deliver
     from flows import Engine

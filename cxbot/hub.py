@@ -11,6 +11,7 @@ import time
 
 from cxbot import admins, audit
 from cxbot.context import Context
+from cxbot.relay import rooms
 from cxbot.works import messages as m
 from cxbot.works.events import (Event, FileContent, ImageContent, MessageEvent, PostbackEvent, TextContent,
                                 parse_event)
@@ -91,10 +92,11 @@ def respond(ctx: Context, user_id: str, inp: Input) -> list[dict]:
     return handled
 
 
-def handle(ctx: Context, body: str) -> None:
+def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     event = parse_event(body)
     if not event.is_direct:
-        return  # a CX Talk room: the relay's business
+        rooms.handle(ctx, event)  # a CX Talk room: an agent answering
+        return
     user_id = event.source.user_id
     inp = _input(event)
     # `begin` (the room opened) is left unanswered: the admin's first message follows

@@ -11,7 +11,12 @@ from cxbot.context import Context, build
 from cxbot.scheduler import Scheduler
 from cxbot.serving import ServerThread, serve_in_thread
 from cxbot.web import create_app
+from cxbot.relay import senders
+from cxbot.relay.outbox import Drainer
 from cxbot.worker import Worker
+
+# Outbox threads per process: conversations are independent, so a slow one does not hold the rest.
+DRAINERS = 3
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +28,18 @@ class Runtime:
     worker_thread: threading.Thread
     scheduler: Scheduler
     web: ServerThread | None = None
+    drainer_threads: tuple[threading.Thread, ...] = ()
 
     def stop(self) -> None:
         self.stop_event.set()
         self.ctx.wakeup.set()
         if self.web is not None:
             self.web.stop()
+        self.ctx.outbox_wakeup.set()
         self.scheduler.stop()
         self.worker_thread.join(timeout=10)
+        for thread in self.drainer_threads:
+            thread.join(timeout=10)
         self.ctx.close()
 
 
@@ -39,6 +48,8 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
     ctx = ctx or build(settings)
     server = serve_in_thread(create_app(ctx), host, port, name="cxbot") if web else None
     worker_thread = Worker(ctx).start(stop)
+    drainers = tuple(Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}").start(stop, ctx.outbox_wakeup)
+                     for i in range(DRAINERS))
     scheduler = Scheduler(ctx)
     scheduler.start()
-    return Runtime(ctx, stop, worker_thread, scheduler, server)
+    return Runtime(ctx, stop, worker_thread, scheduler, server, drainers)

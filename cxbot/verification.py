@@ -29,7 +29,7 @@ def note(token: str, ok: bool) -> bytes:
     return json.dumps({"token": token, "ok": ok}).encode()
 
 
-def handle(ctx: Context, body: str) -> None:
+def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     msg = json.loads(body)
     token = msg["token"]
     admin = None

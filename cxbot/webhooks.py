@@ -86,8 +86,8 @@ def blueprint(ctx: Context) -> Blueprint:
             assert isinstance(body, dict) and body.get("type")
         except (ValueError, AssertionError):
             return jsonify({"error": "body is not a LINE WORKS callback"}), 400
-        if link.linked and inbox.store(ctx.db, "works", inbox.works_key(f"works:{token}", raw), raw,
-                                       link_token=token):
+        # Stored even while unlinked: the employee is told the desk is not taking inquiries.
+        if inbox.store(ctx.db, "works", inbox.works_key(f"works:{token}", raw), raw, link_token=token):
             ctx.wakeup.set()
         return "", 200
 

@@ -10,15 +10,18 @@ import time
 from typing import Callable
 
 from cxbot import forms, hub, inbox, verification
+from cxbot.relay import ingest_line, ingest_works
 from cxbot.context import Context
 from cxbot.models import WorkerHeartbeat
+from cxbot.line.client import LineApiError
+from cxbot.relay.outbox import Failure
 from cxbot.works.client import WorksApiError
 from cxbot.works.events import EventParseError
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 5.0
-Handler = Callable[[Context, str], None]
+Handler = Callable[[Context, str, "str | None"], None]
 
 
 class Worker:
@@ -29,6 +32,8 @@ class Worker:
             "hub": hub.handle,
             "line_verify": verification.handle,
             "form": forms.handle_submission,
+            "line": ingest_line.handle,
+            "works": ingest_works.handle,
         }
         self._last_beat = 0.0
 
@@ -41,11 +46,11 @@ class Worker:
             try:
                 if handler is None:
                     raise RuntimeError(f"no handler for source {event.source!r}")
-                handler(self.ctx, event.body)
+                handler(self.ctx, event.body, event.link_token)
             except EventParseError as exc:
                 log.warning("event %s cannot be parsed: %s", event.id, exc)
                 inbox.failed(self.ctx.db, event, str(exc), final=True)
-            except WorksApiError as exc:
+            except (WorksApiError, LineApiError, Failure) as exc:
                 log.warning("event %s: %s", event.id, exc)
                 inbox.failed(self.ctx.db, event, str(exc), final=not exc.retryable)
             except Exception as exc:  # keep the worker alive; the row records what went wrong

@@ -1,0 +1,144 @@
+"""Contacts and conversations: who wrote, and the CX Talk room their inquiry lives in.
+
+Routing is serialised per (counter account, channel, sender): the contact row is
+locked while its open conversation is found or opened, so an album of images sent
+at once opens one room, not several.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from cxbot.context import Context
+from cxbot.models import Contact, Conversation, CounterAccount, Message
+from cxbot.relay import outbox
+
+
+@dataclass(frozen=True)
+class Sender:
+    counter_account_id: int
+    kind: str  # line | works_bot | mail
+    source_id: str
+    display_name: str
+    link_token: str | None
+
+
+def _contact(ctx: Context, who: Sender) -> int:
+    """The contact's id, creating it once even when two workers race."""
+    for _ in range(2):
+        with ctx.db.session() as s:
+            row = s.exec(select(Contact).where(Contact.counter_account_id == who.counter_account_id,
+                                               Contact.kind == who.kind,
+                                               Contact.source_id == who.source_id)).first()
+            if row is not None:
+                if who.display_name and row.display_name != who.display_name:
+                    row.display_name = who.display_name
+                    s.add(row)
+                return row.id
+        try:
+            with ctx.db.session() as s:
+                row = Contact(counter_account_id=who.counter_account_id, kind=who.kind, source_id=who.source_id,
+                              display_name=who.display_name, created_at=time.time())
+                s.add(row)
+                s.flush()
+                return row.id
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not create the contact")
+
+
+def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
+                      subject: str = "") -> tuple[Conversation, bool]:
+    """The contact's open conversation, or a new one with its room queued. Call inside a session."""
+    contact = s.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+    conv = s.exec(select(Conversation).where(Conversation.contact_id == contact.id,
+                                             Conversation.status == "open")
+                  .order_by(Conversation.id.desc())).first()
+    if conv is not None:
+        if who.link_token and conv.link_token != who.link_token:
+            conv.link_token = who.link_token  # the channel was set up again: answer through the new link
+            s.add(conv)
+        return conv, False
+    account = s.get(CounterAccount, who.counter_account_id)
+    now = time.time()
+    title = ctx.texts.render("relay/room_title", channel=ctx.texts.label(f"channel_{who.kind}"),
+                             customer=contact.display_name or contact.source_id, account=account.name)
+    conv = Conversation(contact_id=contact.id, counter_account_id=account.id, kind=who.kind,
+                        link_token=who.link_token, title=title[:1000], subject=subject[:998],
+                        reply_token=secrets.token_hex(12) if who.kind == "mail" else None,
+                        created_at=now, updated_at=now)
+    s.add(conv)
+    s.flush()
+    outbox.enqueue(s, conv.id, "room_create", {})
+    header = ctx.texts.render("relay/room_header", channel=ctx.texts.label(f"channel_{who.kind}"),
+                              customer=contact.display_name or contact.source_id, source=contact.source_id,
+                              account=account.name, kind=who.kind, subject=subject)
+    outbox.enqueue(s, conv.id, "room_post", {"text": header})
+    return conv, True
+
+
+def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str | None = None,
+                   attachments: list[dict] | None = None, subject: str = "", room_text: str | None = None,
+                   mail_ids: dict | None = None) -> Conversation:
+    """A customer's message: stored, and its post to the room queued, in one transaction."""
+    contact_id = _contact(ctx, who)
+    with ctx.db.session() as s:
+        conv, _ = open_conversation(s, ctx, contact_id, who, subject)
+        msg = Message(conversation_id=conv.id, direction="in", source_id=source_id, sender=who.source_id,
+                      text=text, attachments_json=json.dumps(attachments or [], ensure_ascii=False),
+                      created_at=time.time())
+        s.add(msg)
+        s.flush()
+        if mail_ids:
+            conv.last_message_id = mail_ids.get("message_id") or conv.last_message_id
+            refs = json.loads(conv.references_json or "[]")
+            for ref in mail_ids.get("references", []) + [mail_ids.get("message_id")]:
+                if ref and ref not in refs:
+                    refs.append(ref)
+            conv.references_json = json.dumps(refs[-50:])
+        conv.updated_at = time.time()
+        s.add(conv)
+        customer = who.display_name or who.source_id
+        body = room_text if room_text is not None else ctx.texts.render("relay/inbound", customer=customer, text=text)
+        if body:
+            outbox.enqueue(s, conv.id, "room_post", {"text": body}, message_id=msg.id)
+        for att in attachments or []:
+            outbox.enqueue(s, conv.id, "room_post", {"media": att}, message_id=msg.id)
+    ctx.outbox_wakeup.set()
+    return conv
+
+
+def note_in_room(ctx: Context, who: Sender, text: str) -> bool:
+    """A visible line (follow, unfollow) in the customer's open room; no room is opened for it."""
+    with ctx.db.session() as s:
+        conv = s.exec(select(Conversation).join(Contact, Contact.id == Conversation.contact_id)
+                      .where(Contact.counter_account_id == who.counter_account_id, Contact.kind == who.kind,
+                             Contact.source_id == who.source_id, Conversation.status == "open")).first()
+        if conv is None:
+            return False
+        s.add(Message(conversation_id=conv.id, direction="event", sender=who.source_id, text=text,
+                      created_at=time.time()))
+        outbox.enqueue(s, conv.id, "room_post", {"text": text})
+    ctx.outbox_wakeup.set()
+    return True
+
+
+def known_name(ctx: Context, who: Sender) -> str | None:
+    """The stored display name of a contact, so the profile API is asked once per customer."""
+    with ctx.db.session() as s:
+        row = s.exec(select(Contact.display_name).where(Contact.counter_account_id == who.counter_account_id,
+                                                        Contact.kind == who.kind,
+                                                        Contact.source_id == who.source_id)).first()
+        return row or None
+
+
+def by_room(ctx: Context, channel_id: str) -> Conversation | None:
+    with ctx.db.session() as s:
+        return s.exec(select(Conversation).where(Conversation.room_channel_id == channel_id)
+                      .order_by(Conversation.id.desc())).first()

@@ -1,0 +1,92 @@
+"""LINE customers' events (stored by /webhooks/line/<token>) into conversations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+
+from cxbot import links, media
+from cxbot.context import Context
+from cxbot.line.client import LineApiError, LineClient
+from cxbot.relay.conversations import Sender, known_name, note_in_room, record_inbound
+from cxbot.relay.outbox import Failure
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {"image": "image", "video": "file", "audio": "file", "file": "file"}
+
+
+def _client(ctx: Context, link) -> LineClient:
+    token = links.secrets_of(ctx, link)["access_token"]
+    return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http, attempts=3)
+
+
+def _name(ctx: Context, client: LineClient, who: Sender) -> str:
+    stored = known_name(ctx, who)
+    if stored:
+        return stored
+    try:
+        return str(client.get_profile(who.source_id).get("displayName") or "")
+    except LineApiError as exc:
+        log.info("no LINE profile for a customer (%s)", exc.status)  # not a friend, or blocked: keep the id
+        return ""
+
+
+def _download(ctx: Context, client: LineClient, message: dict) -> dict:
+    kind = message["type"]
+    try:
+        data, content_type = client.get_content(message["id"])
+    except LineApiError as exc:
+        if exc.retryable:
+            raise
+        raise Failure(f"LINE content {exc.status}: {exc.message}", retryable=False) from None
+    ext = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
+    name = message.get("fileName") or f"line-{kind}-{message['id']}{ext}"
+    token = media.store(ctx, name, content_type, data)
+    return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}
+
+
+def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
+    envelope = json.loads(body)
+    event = envelope["event"]
+    link = links.by_token(ctx, link_token) if link_token else None
+    if link is None or not link.linked:
+        return  # deleted or unlinked since it arrived: it does not reach CX Talk
+    source = event.get("source") or {}
+    if source.get("type") != "user" or not source.get("userId"):
+        return  # groups and rooms are not inquiries
+    if event.get("mode") == "standby":
+        return  # another channel owns the chat in standby: stay out of it
+    client = _client(ctx, link)
+    who = Sender(link.counter_account_id, "line", source["userId"], "", link_token)
+    who = Sender(who.counter_account_id, who.kind, who.source_id, _name(ctx, client, who), link_token)
+    kind = event.get("type")
+    t = ctx.texts
+    if kind == "follow":
+        unblocked = (event.get("follow") or {}).get("isUnblocked")
+        note_in_room(ctx, who, t.render("relay/line_follow", customer=who.display_name, unblocked=unblocked))
+        return
+    if kind == "unfollow":
+        note_in_room(ctx, who, t.render("relay/line_unfollow", customer=who.display_name or who.source_id))
+        return
+    if kind != "message":
+        return
+    message = event["message"]
+    mtype = message.get("type")
+    if mtype == "text":
+        record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"))
+    elif mtype in MEDIA_TYPES:
+        record_inbound(ctx, who, source_id=message.get("id"), attachments=[_download(ctx, client, message)],
+                       room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
+                                          kind=mtype))
+    elif mtype == "sticker":
+        record_inbound(ctx, who, source_id=message.get("id"),
+                       text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]))
+    elif mtype == "location":
+        record_inbound(ctx, who, source_id=message.get("id"),
+                       text=t.render("relay/location", title=message.get("title", ""),
+                                     address=message.get("address", ""), latitude=message.get("latitude"),
+                                     longitude=message.get("longitude")))
+    else:
+        record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype))

@@ -1,0 +1,163 @@
+"""The outbox: every outbound call is a row written in the transaction that caused it.
+
+Drainers claim the oldest unsent row of each conversation (FIFO per conversation,
+`FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share the load), call the
+platform, and mark the row sent. A failure is retried with jittered exponential
+backoff that honours the platform's rate-limit reset; after the last try the row is
+dead and a visible 送信できませんでした note goes into the room. A row whose
+drainer was killed mid-send is taken up again when its lease runs out; LINE pushes
+carry the row's retry key, so such a retry never sends twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import and_, func, update
+from sqlmodel import Session, select
+
+from cxbot.context import Context
+from cxbot.db import Database
+from cxbot.models import Message, OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE_SECONDS = 60
+# A rate limit is the platform asking us to wait, not a failure: it does not use up a try.
+RATE_LIMIT_FREE_WAITS = 30
+
+
+@dataclass
+class Failure(Exception):
+    """A send that did not go through; `retry_after` when the platform said how long to wait."""
+
+    detail: str
+    retryable: bool = True
+    retry_after: float | None = None
+    rate_limited: bool = False
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
+            message_id: int | None = None) -> OutboxItem:
+    item = OutboxItem(conversation_id=conversation_id, message_id=message_id, action=action,
+                      payload=json.dumps(payload, ensure_ascii=False), retry_key=str(uuid.uuid4()),
+                      created_at=time.time())
+    session.add(item)
+    return item
+
+
+def claim(db: Database, limit: int = 10) -> list[OutboxItem]:
+    """Lease the head row of up to `limit` conversations whose head is due."""
+    now = time.time()
+    with db.session() as s:
+        # Expired leases (a drainer died mid-send) become due again.
+        s.execute(update(OutboxItem).where(OutboxItem.status == "sending", OutboxItem.not_before <= now)
+                  .values(status="pending"))
+        heads = (select(func.min(OutboxItem.id))
+                 .where(OutboxItem.status.in_(("pending", "sending")))
+                 .group_by(OutboxItem.conversation_id))
+        stmt = (select(OutboxItem)
+                .where(OutboxItem.id.in_(heads), OutboxItem.status == "pending", OutboxItem.not_before <= now)
+                .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        rows = list(s.exec(stmt))
+        for row in rows:
+            row.status = "sending"
+            row.not_before = now + LEASE_SECONDS
+            s.add(row)
+        return rows
+
+
+def mark_sent(db: Database, item: OutboxItem) -> None:
+    with db.session() as s:
+        s.execute(update(OutboxItem).where(OutboxItem.id == item.id)
+                  .values(status="sent", sent_at=time.time(), last_error=None))
+        if item.message_id is not None:
+            s.execute(update(Message).where(and_(Message.id == item.message_id))
+                      .values(status="sent", last_error=None))
+
+
+def backoff(attempt: int) -> float:
+    return min(300.0, (2 ** attempt) * 0.5) * random.uniform(0.5, 1.0)
+
+
+def mark_failed(db: Database, item: OutboxItem, failure: Failure,
+                on_dead: Callable[[Session, OutboxItem, Failure], None]) -> bool:
+    """Schedule a retry, or give up; True when the row is dead."""
+    attempts = item.attempts if failure.rate_limited and item.attempts < RATE_LIMIT_FREE_WAITS else item.attempts + 1
+    dead = not failure.retryable or attempts >= MAX_ATTEMPTS
+    delay = failure.retry_after if failure.retry_after is not None else backoff(attempts)
+    with db.session() as s:
+        row = s.get(OutboxItem, item.id)
+        row.attempts = attempts
+        row.last_error = failure.detail[:2000]
+        row.status = "dead" if dead else "pending"
+        row.not_before = time.time() + (0 if dead else delay)
+        s.add(row)
+        if dead:
+            if item.message_id is not None:
+                s.execute(update(Message).where(Message.id == item.message_id)
+                          .values(status="failed", last_error=failure.detail[:2000]))
+            on_dead(s, row, failure)
+    return dead
+
+
+def pending(db: Database) -> int:
+    with db.session() as s:
+        return int(s.exec(select(func.count()).select_from(OutboxItem)
+                          .where(OutboxItem.status.in_(("pending", "sending")))).one())
+
+
+class Drainer:
+    """A thread that sends outbox rows; several may run in one process and across hosts."""
+
+    def __init__(self, ctx: Context, send: Callable[[Context, OutboxItem], None],
+                 on_dead: Callable[[Context, Session, OutboxItem, Failure], None], name: str = ""):
+        self.ctx = ctx
+        self.send = send
+        self.on_dead = lambda s, item, failure: on_dead(ctx, s, item, failure)
+        self.name = name or f"outbox-{secrets.token_hex(2)}"
+
+    def run_once(self) -> int:
+        items = claim(self.ctx.db)
+        for item in items:
+            try:
+                self.send(self.ctx, item)
+            except Failure as failure:
+                dead = mark_failed(self.ctx.db, item, failure, self.on_dead)
+                log.warning("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
+                            " — gave up" if dead else "; will retry")
+            except Exception as exc:  # a bug: give up on this row, keep draining the rest
+                log.exception("outbox %s %s crashed", item.id, item.action)
+                mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}", retryable=False),
+                            self.on_dead)
+            else:
+                mark_sent(self.ctx.db, item)
+        return len(items)
+
+    def run(self, stop: threading.Event, wakeup: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+            except Exception:
+                log.exception("outbox drainer error; retrying")
+                stop.wait(1.0)
+            wakeup.wait(self.ctx.settings.worker_poll_interval)
+            wakeup.clear()
+
+    def start(self, stop: threading.Event, wakeup: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop, wakeup), name=self.name, daemon=True)
+        thread.start()
+        return thread

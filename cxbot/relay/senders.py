@@ -1,0 +1,192 @@
+"""Send on channel: one small service per outbox action, behind one `send` entry.
+
+Each turns a platform error into an outbox `Failure` that says whether a retry can
+help and how long the platform asked us to wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlmodel import Session
+
+from cxbot import links, media
+from cxbot.context import Context
+from cxbot.line import messages as line_messages
+from cxbot.line.client import LineApiError, LineClient
+from cxbot.models import Contact, Conversation, CounterAccount, OutboxItem
+from cxbot.relay import outbox
+from cxbot.relay.outbox import Failure
+from cxbot.works import messages as m
+from cxbot.works.auth import TokenGrantError, WorksApp
+from cxbot.works.client import WorksApiError, WorksClient
+
+log = logging.getLogger(__name__)
+
+WORKS_TEXT_MAX = 2000
+
+
+def _works_failure(exc: WorksApiError) -> Failure:
+    return Failure(f"LINE WORKS {exc.status} {exc.code}: {exc.description}", retryable=exc.retryable,
+                   retry_after=exc.reset_after, rate_limited=exc.status == 429)
+
+
+def _line_failure(exc: LineApiError) -> Failure:
+    return Failure(f"LINE {exc.status}: {exc.message}", retryable=exc.retryable, retry_after=exc.retry_after,
+                   rate_limited=exc.status == 429)
+
+
+def chunks(text: str, size: int) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _load(ctx: Context, item: OutboxItem) -> tuple[Conversation, Contact]:
+    with ctx.db.session() as s:
+        conv = s.get(Conversation, item.conversation_id)
+        return conv, s.get(Contact, conv.contact_id)
+
+
+def _works(ctx: Context, call, *args):
+    try:
+        return call(*args)
+    except WorksApiError as exc:
+        raise _works_failure(exc) from None
+    except TokenGrantError as exc:
+        raise Failure(f"LINE WORKS token: {exc.description}", retryable=exc.status in (0, 429, 500, 502, 503))
+
+
+# -- the CX Talk room ------------------------------------------------------------------
+
+def room_members(ctx: Context, account: CounterAccount) -> list[str]:
+    from cxbot.accounts import agents
+    from cxbot.admins import lookup_user
+
+    members = agents(account)
+    if members:
+        return members[:100]
+    # No agents named yet: the admins get the room, so the inquiry is not lost.
+    found = []
+    for ref in ctx.settings.admins:
+        user = lookup_user(ctx, ref)
+        if user:
+            found.append(user["userId"])
+    return found
+
+
+def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    with ctx.db.session() as s:
+        conv = s.get(Conversation, item.conversation_id)
+        if conv.room_channel_id:
+            return
+        account = s.get(CounterAccount, conv.counter_account_id)
+        title = conv.title
+    members = room_members(ctx, account)
+    if not members:
+        raise Failure("the counter account has no agents and no admin could be found", retryable=False)
+    made = _works(ctx, ctx.works_once.create_channel, ctx.settings.works_bot_id, members, title)
+    with ctx.db.session() as s:
+        conv = s.get(Conversation, item.conversation_id)
+        conv.room_channel_id = made["channelId"]
+        s.add(conv)
+
+
+def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    conv, _ = _load(ctx, item)
+    if not conv.room_channel_id:
+        raise Failure("the room could not be created", retryable=False)
+    bot = ctx.settings.works_bot_id
+    if "media" in payload:
+        att = payload["media"]
+        stored = media.get(ctx, att["token"])
+        file_id = _works(ctx, ctx.works_once.upload_attachment, bot, att["file_name"], stored.data,
+                         stored.content_type)
+        content = m.image(file_id=file_id) if att.get("kind") == "image" else m.file(file_id=file_id)
+        _works(ctx, ctx.works_once.send_to_channel, bot, conv.room_channel_id, content)
+        return
+    for part in chunks(payload["text"], WORKS_TEXT_MAX):
+        _works(ctx, ctx.works_once.send_to_channel, bot, conv.room_channel_id, m.text(part))
+
+
+# -- answers back to the customer --------------------------------------------------------
+
+def _link(ctx: Context, conv: Conversation):
+    link = links.by_token(ctx, conv.link_token) if conv.link_token else None
+    if link is None or not link.linked:
+        raise Failure("the channel is not linked any more (連携解除 or 情報を削除)", retryable=False)
+    return link
+
+
+def line_push(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    conv, contact = _load(ctx, item)
+    link = _link(ctx, conv)
+    token = links.secrets_of(ctx, link)["access_token"]
+    if "media" in payload:
+        att = payload["media"]
+        url = media.url(ctx, att["token"], att["file_name"])
+        if att.get("kind") == "image":
+            messages = [line_messages.image(url, url)]
+        else:
+            messages = [line_messages.text(ctx.texts.render("relay/file_link", name=att["file_name"], url=url))]
+    else:
+        messages = [line_messages.text(part) for part in line_messages.split_text(payload["text"])][:5]
+    client = LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http, attempts=1)
+    try:
+        client.push(contact.source_id, messages, retry_key=item.retry_key)
+    except LineApiError as exc:
+        raise _line_failure(exc) from None
+
+
+def works_send(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    conv, contact = _load(ctx, item)
+    link = _link(ctx, conv)
+    info = links.info(link)
+    if link.mode == "console":
+        secret = links.secrets_of(ctx, link)
+        client = WorksClient(WorksApp(info["client_id"], secret["client_secret"], info["service_account"],
+                                      secret["private_key"], "bot"),
+                             ctx.tokens, ctx.settings.works_api_url, ctx.http, attempts=1)
+    else:
+        client = ctx.works_once  # a bot cxbot created belongs to the hub's tenant app
+    bot = info["bot_id"]
+    if "media" in payload:
+        att = payload["media"]
+        stored = media.get(ctx, att["token"])
+        file_id = _works(ctx, client.upload_attachment, bot, att["file_name"], stored.data, stored.content_type)
+        content = m.image(file_id=file_id) if att.get("kind") == "image" else m.file(file_id=file_id)
+        _works(ctx, client.send_to_user, bot, contact.source_id, content)
+        return
+    for part in chunks(payload["text"], WORKS_TEXT_MAX):
+        _works(ctx, client.send_to_user, bot, contact.source_id, m.text(part))
+
+
+def mail_send(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    from cxbot.relay.mail_out import send_reply
+
+    send_reply(ctx, item, payload)
+
+
+SENDERS = {
+    "room_create": room_create,
+    "room_post": room_post,
+    "line_push": line_push,
+    "works_send": works_send,
+    "mail_send": mail_send,
+}
+
+
+def send(ctx: Context, item: OutboxItem) -> None:
+    SENDERS[item.action](ctx, item, json.loads(item.payload))
+
+
+def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:
+    """After the last try: a visible 送信できませんでした note in the room (unless the room itself fails)."""
+    payload = json.loads(item.payload)
+    if item.action == "room_create" or payload.get("undeliverable_note"):
+        log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
+        return
+    what = payload.get("text") or (payload.get("media") or {}).get("file_name", "")
+    outbox.enqueue(s, item.conversation_id, "room_post", {
+        "text": ctx.texts.render("relay/undeliverable", what=what[:200], error=failure.detail[:300],
+                                 to_customer=item.action != "room_post"),
+        "undeliverable_note": True})

@@ -1,0 +1,91 @@
+"""Set up counter accounts and linked channels directly (the setup flows have their own tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cxbot import accounts, links
+from cxbot.demo import USERS
+from tests.conftest import Wired, wait_for
+
+AGENTS = [u for u in USERS if u.role == "agent"]
+
+
+@dataclass
+class LineDesk:
+    account_id: int
+    channel: dict  # the sandbox's LINE channel
+    token: str
+    customers: list[dict]
+
+
+def make_account(w: Wired, name: str = "Support") -> int:
+    account = accounts.create(w.ctx, name, "test")
+    accounts.set_agents(w.ctx, account.id, [a.user_id for a in AGENTS], [a.email for a in AGENTS], "test")
+    return account.id
+
+
+def line_desk(w: Wired, customers: int = 2) -> LineDesk:
+    account_id = make_account(w)
+    channel = w.http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店"}).json()
+    token = links.new_token()
+    links.save(w.ctx, account_id, "line", actor="test", token=token, linked=True,
+               info_={"channel_id": channel["channelId"], "basic_id": channel["basicId"]},
+               secrets_={"channel_secret": channel["channelSecret"], "access_token": channel["accessToken"]})
+    w.http.post("/_sandbox/line/console/webhook", json={
+        "channelId": channel["channelId"], "endpoint": links.webhook_url(w.ctx, "line", token),
+        "useWebhook": True}).raise_for_status()
+    people = [w.http.post("/_sandbox/line/users", json={"displayName": n}).json()
+              for n in ("山田 太郎", "Emma Wilson", "佐々木 花", "Lee Min")[:customers]]
+    return LineDesk(account_id, channel, token, people)
+
+
+def line_says(w: Wired, desk: LineDesk, customer: dict, message: dict) -> dict:
+    resp = w.http.post("/_sandbox/line/act/message", json={
+        "channelId": desk.channel["channelId"], "userId": customer["userId"], "message": message})
+    resp.raise_for_status()
+    return resp.json()
+
+
+def agent_rooms(w: Wired, agent=AGENTS[0]) -> list[dict]:
+    return [r for r in w.http.get("/_sandbox/rooms", params={"userId": agent.user_id}).json()
+            if r["kind"] == "group"]
+
+
+def wait_room(w: Wired, title_part: str) -> dict:
+    return wait_for(lambda: next((r for r in agent_rooms(w) if title_part in r["title"]), None),
+                    what=f"a CX Talk room for {title_part}")
+
+
+def room_texts(w: Wired, room_id: str) -> list[str]:
+    out = []
+    for msg in w.messages(room_id):
+        c = msg["content"]
+        out.append(c.get("text") or c.get("contentText") or f"<{c['type']}>")
+    return out
+
+
+def wait_room_text(w: Wired, room_id: str, part: str, timeout: float = 10) -> list[str]:
+    return wait_for(lambda: (texts := room_texts(w, room_id)) and any(part in t for t in texts) and texts,
+                    timeout=timeout, what=f"{part!r} in room {room_id}")
+
+
+def agent_says(w: Wired, room_id: str, text: str, agent=AGENTS[0]) -> dict:
+    resp = w.http.post("/_sandbox/act/message", json={
+        "userId": agent.user_id, "botId": int(w.tenant.bot_id), "channelId": room_id,
+        "content": {"type": "text", "text": text}})
+    resp.raise_for_status()
+    return resp.json()
+
+
+def line_chat(w: Wired, desk: LineDesk, customer: dict) -> list[dict]:
+    return w.http.get("/_sandbox/line/chats", params={"channelId": desk.channel["channelId"],
+                                                      "userId": customer["userId"]}).json()["messages"]
+
+
+def wait_line_answer(w: Wired, desk: LineDesk, customer: dict, part: str) -> list[dict]:
+    def got():
+        msgs = [m for m in line_chat(w, desk, customer) if m["from"] == "bot"]
+        return msgs if any(part in (m["message"].get("text") or "") for m in msgs) else None
+
+    return wait_for(got, what=f"the LINE customer to get {part!r}")

@@ -1,0 +1,98 @@
+"""LINE customers ↔ CX Talk rooms, end to end through the sandbox."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from cxbot.media import default_bot_png
+from tests.relay_helpers import (agent_says, line_chat, line_desk, line_says, room_texts, wait_line_answer,
+                                 wait_room, wait_room_text)
+
+pytestmark = pytest.mark.database
+
+
+def test_a_line_customer_and_an_agent_hold_a_conversation(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    sent = line_says(wired, desk, yamada, {"type": "text", "text": "注文した商品がまだ届きません"})
+    assert sent["webhook"]["status"] == 200
+    room = wait_room(wired, "山田 太郎")
+    assert "LINE公式アカウント" in room["title"] and "Support" in room["title"]
+    texts = wait_room_text(wired, room["roomId"], "注文した商品がまだ届きません")
+    assert "新しいお問い合わせ" in texts[0] and "/終了" in texts[0]  # the header card comes first
+    agent_says(wired, room["roomId"], "ご不便をおかけしております。お調べします。")
+    wait_line_answer(wired, desk, yamada, "お調べします")
+
+
+def test_a_redelivered_event_is_relayed_once(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    sent = line_says(wired, desk, yamada, {"type": "text", "text": "一度だけ"})
+    wired.http.post("/_sandbox/line/act/redeliver", json={"channelId": desk.channel["channelId"],
+                                                          "webhookEventId": sent["webhookEventId"]})
+    line_says(wired, desk, yamada, {"type": "text", "text": "次のメッセージ"})
+    room = wait_room(wired, "山田 太郎")
+    texts = wait_room_text(wired, room["roomId"], "次のメッセージ")
+    assert sum("一度だけ" in t for t in texts) == 1
+
+
+def test_one_webhook_with_several_users_routes_each_to_their_own_room(wired):
+    desk = line_desk(wired, customers=2)
+    a, b = desk.customers
+    wired.http.post("/_sandbox/line/act/batch", json={"channelId": desk.channel["channelId"], "events": [
+        {"userId": a["userId"], "message": {"type": "text", "text": "Aです"}},
+        {"userId": b["userId"], "message": {"type": "text", "text": "Bです"}},
+    ]}).raise_for_status()
+    room_a, room_b = wait_room(wired, a["displayName"]), wait_room(wired, b["displayName"])
+    assert room_a["roomId"] != room_b["roomId"]
+    assert any("Aです" in t for t in wait_room_text(wired, room_a["roomId"], "Aです"))
+    assert not any("Bです" in t for t in room_texts(wired, room_a["roomId"]))
+    wait_room_text(wired, room_b["roomId"], "Bです")
+
+
+def test_an_image_album_opens_one_room_in_order(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    png = base64.b64encode(default_bot_png(16)).decode()
+    for i in range(3):
+        line_says(wired, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
+    line_says(wired, desk, yamada, {"type": "text", "text": "写真は以上です"})
+    room = wait_room(wired, "山田 太郎")
+    texts = wait_room_text(wired, room["roomId"], "写真は以上です")
+    assert texts.count("<image>") == 3
+    assert texts.index("<image>") < texts.index(next(t for t in texts if "写真は以上です" in t))
+    groups = [r for r in wired.http.get("/_sandbox/rooms", params={"userId": "c0a80001-0000-4000-8000-000000000002"}).json()
+              if r["kind"] == "group"]
+    assert len(groups) == 1
+
+
+def test_stickers_and_locations_are_readable(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "sticker", "packageId": "446", "stickerId": "1988"})
+    line_says(wired, desk, yamada, {"type": "location", "title": "東京駅", "address": "東京都千代田区丸の内1丁目",
+                                    "latitude": 35.681, "longitude": 139.767})
+    room = wait_room(wired, "山田 太郎")
+    texts = wait_room_text(wired, room["roomId"], "東京駅")
+    assert any("[スタンプ]" in t for t in texts)
+    assert any("丸の内" in t for t in texts)
+
+
+def test_close_and_internal_notes(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "質問1"})
+    room = wait_room(wired, "山田 太郎")
+    wait_room_text(wired, room["roomId"], "質問1")
+    agent_says(wired, room["roomId"], "/メモ 在庫を確認中")
+    agent_says(wired, room["roomId"], "確認します")
+    wait_line_answer(wired, desk, yamada, "確認します")
+    assert not any("在庫" in (m["message"].get("text") or "") for m in line_chat(wired, desk, yamada))
+    agent_says(wired, room["roomId"], "/終了")
+    wait_room_text(wired, room["roomId"], "対応を終了しました")
+    line_says(wired, desk, yamada, {"type": "text", "text": "質問2"})
+    from tests.conftest import wait_for
+    from tests.relay_helpers import agent_rooms
+    wait_for(lambda: len([r for r in agent_rooms(wired) if "山田" in r["title"]]) == 2, what="a second room")
