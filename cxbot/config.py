@@ -60,7 +60,11 @@ class Settings:
     # An admin's setup conversation is dropped after this many idle seconds.
     flow_timeout: int = 1800
     # How often a worker polls for stored events when nothing woke it.
-    worker_poll_interval: float = 0.5
+    worker_poll_interval: float = 0.2
+    # Outbox: how long a claimed row is reserved for its sender (a killed sender's rows come
+    # back after this), and the first retry delay (doubling, jittered).
+    outbox_lease: float = 60.0
+    outbox_backoff: float = 0.5
     demo: bool = False
 
     @property
@@ -110,10 +114,15 @@ _INT_ENV = {
     "token_refresh_interval": "CXBOT_TOKEN_REFRESH_INTERVAL",
     "flow_timeout": "CXBOT_FLOW_TIMEOUT",
 }
+_FLOAT_ENV = {
+    "worker_poll_interval": "CXBOT_WORKER_POLL_INTERVAL",
+    "outbox_lease": "CXBOT_OUTBOX_LEASE",
+    "outbox_backoff": "CXBOT_OUTBOX_BACKOFF",
+}
 
 
 def env_name(attr: str) -> str:
-    return _ENV.get(attr) or _INT_ENV.get(attr) or f"CXBOT_{attr.upper()}"
+    return _ENV.get(attr) or _INT_ENV.get(attr) or _FLOAT_ENV.get(attr) or f"CXBOT_{attr.upper()}"
 
 
 def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -131,6 +140,13 @@ def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
                 values[attr] = int(raw)
             except ValueError:
                 problems.append(f"{var}: expected a whole number of seconds, got {raw!r}")
+    for attr, var in _FLOAT_ENV.items():
+        raw = env.get(var, "").strip()
+        if raw:
+            try:
+                values[attr] = float(raw)
+            except ValueError:
+                problems.append(f"{var}: expected a number of seconds, got {raw!r}")
     if env.get("CXBOT_INSTANCE_PATH"):
         values["instance_path"] = Path(env["CXBOT_INSTANCE_PATH"])
     key_file = env.get("CXBOT_WORKS_PRIVATE_KEY_FILE", "").strip()

@@ -89,3 +89,38 @@ def wait_line_answer(w: Wired, desk: LineDesk, customer: dict, part: str) -> lis
         return msgs if any(part in (m["message"].get("text") or "") for m in msgs) else None
 
     return wait_for(got, what=f"the LINE customer to get {part!r}")
+
+
+@dataclass
+class BotDesk:
+    account_id: int
+    bot_id: int
+    token: str
+
+
+def works_desk(w: Wired, description: str = "総務への問い合わせ窓口です。何でも聞いてください。") -> BotDesk:
+    """A counter account with an inquiry bot cxbot created (as the simple-creation flow does)."""
+    account_id = make_account(w, "総務")
+    token = links.new_token()
+    bot = w.ctx.works.create_bot({
+        "botName": "総務ヘルプ", "description": description, "photoUrl": "https://cxbot.example/bot.png",
+        "administrators": [USERS[0].user_id], "enableCallback": True,
+        "callbackUrl": links.webhook_url(w.ctx, "works_bot", token),
+        "callbackEvents": ["text", "image", "file"], "channelEvents": ["message", "postback", "begin", "end"]})
+    w.ctx.works.register_bot_domain(bot["botId"], w.ctx.settings.works_domain_id, visible=True)
+    links.save(w.ctx, account_id, "works_bot", actor="test", token=token, linked=True, mode="created",
+               info_={"bot_id": str(bot["botId"]), "bot_name": "総務ヘルプ", "description": description},
+               secrets_=None)
+    return BotDesk(account_id, bot["botId"], token)
+
+
+def employee_says(w: Wired, desk: BotDesk, employee, text: str) -> dict:
+    resp = w.http.post("/_sandbox/act/message", json={
+        "userId": employee.user_id, "botId": desk.bot_id, "content": {"type": "text", "text": text}})
+    resp.raise_for_status()
+    return resp.json()
+
+
+def bot_texts(w: Wired, desk: BotDesk, employee) -> list[str]:
+    room = w.dm_room(employee.user_id, str(desk.bot_id))
+    return [m["content"].get("text", "") for m in w.bot_messages(room)]

@@ -31,7 +31,6 @@ from cxbot.models import Message, OutboxItem
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE_SECONDS = 60
 # A rate limit is the platform asking us to wait, not a failure: it does not use up a try.
 RATE_LIMIT_FREE_WAITS = 30
 
@@ -58,7 +57,7 @@ def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
     return item
 
 
-def claim(db: Database, limit: int = 10) -> list[OutboxItem]:
+def claim(db: Database, limit: int = 10, lease: float = 60.0) -> list[OutboxItem]:
     """Lease the head row of up to `limit` conversations whose head is due."""
     now = time.time()
     with db.session() as s:
@@ -74,7 +73,7 @@ def claim(db: Database, limit: int = 10) -> list[OutboxItem]:
         rows = list(s.exec(stmt))
         for row in rows:
             row.status = "sending"
-            row.not_before = now + LEASE_SECONDS
+            row.not_before = now + lease
             s.add(row)
         return rows
 
@@ -88,16 +87,16 @@ def mark_sent(db: Database, item: OutboxItem) -> None:
                       .values(status="sent", last_error=None))
 
 
-def backoff(attempt: int) -> float:
-    return min(300.0, (2 ** attempt) * 0.5) * random.uniform(0.5, 1.0)
+def backoff(attempt: int, base: float = 0.5) -> float:
+    return min(300.0, (2 ** attempt) * base) * random.uniform(0.5, 1.0)
 
 
 def mark_failed(db: Database, item: OutboxItem, failure: Failure,
-                on_dead: Callable[[Session, OutboxItem, Failure], None]) -> bool:
+                on_dead: Callable[[Session, OutboxItem, Failure], None], base: float = 0.5) -> bool:
     """Schedule a retry, or give up; True when the row is dead."""
     attempts = item.attempts if failure.rate_limited and item.attempts < RATE_LIMIT_FREE_WAITS else item.attempts + 1
     dead = not failure.retryable or attempts >= MAX_ATTEMPTS
-    delay = failure.retry_after if failure.retry_after is not None else backoff(attempts)
+    delay = failure.retry_after if failure.retry_after is not None else backoff(attempts, base)
     with db.session() as s:
         row = s.get(OutboxItem, item.id)
         row.attempts = attempts
@@ -130,12 +129,12 @@ class Drainer:
         self.name = name or f"outbox-{secrets.token_hex(2)}"
 
     def run_once(self) -> int:
-        items = claim(self.ctx.db)
+        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease)
         for item in items:
             try:
                 self.send(self.ctx, item)
             except Failure as failure:
-                dead = mark_failed(self.ctx.db, item, failure, self.on_dead)
+                dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
                 log.warning("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
                             " — gave up" if dead else "; will retry")
             except Exception as exc:  # a bug: give up on this row, keep draining the rest

@@ -1,0 +1,43 @@
+"""Employees ↔ CX Talk rooms through a counter account's inquiry bot."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxbot import links
+from tests.conftest import wait_for
+from tests.relay_helpers import (agent_says, bot_texts, employee_says, wait_room, wait_room_text, works_desk)
+
+pytestmark = pytest.mark.database
+
+
+def test_an_employee_asks_and_gets_the_answer_in_the_same_talk(wired, employee):
+    desk = works_desk(wired)
+    employee_says(wired, desk, employee, "経費精算の締め日はいつですか？")
+    # The bot's 説明 greets the member once when the talk begins.
+    wait_for(lambda: any("総務への問い合わせ窓口" in t for t in bot_texts(wired, desk, employee)), what="greeting")
+    room = wait_room(wired, "田中 一郎")
+    assert "LINE WORKS内Bot" in room["title"]
+    wait_room_text(wired, room["roomId"], "経費精算の締め日")
+    agent_says(wired, room["roomId"], "毎月25日です。")
+    wait_for(lambda: "毎月25日です。" in bot_texts(wired, desk, employee), what="the answer in the employee's talk")
+
+
+def test_an_unlinked_inquiry_bot_tells_the_employee_and_relays_nothing(wired, employee):
+    desk = works_desk(wired)
+    link = links.by_token(wired.ctx, desk.token)
+    links.set_linked(wired.ctx, link.id, False, "test")
+    employee_says(wired, desk, employee, "誰かいますか")
+    wait_for(lambda: any("受け付けていません" in t for t in bot_texts(wired, desk, employee)), what="the notice")
+    from tests.relay_helpers import agent_rooms
+
+    assert agent_rooms(wired) == []
+
+
+def test_a_deleted_link_answers_410(wired, employee):
+    import httpx
+
+    desk = works_desk(wired)
+    url = links.webhook_url(wired.ctx, "works_bot", desk.token)
+    links.delete(wired.ctx, links.by_token(wired.ctx, desk.token).id, "test")
+    assert httpx.post(url, content=b"{}", headers={"X-WORKS-BotId": str(desk.bot_id)}).status_code == 410
