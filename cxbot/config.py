@@ -61,8 +61,8 @@ class Settings:
     flow_timeout: int = 1800
     # How often a worker polls for stored events when nothing woke it.
     worker_poll_interval: float = 0.2
-    # Outbox: how long a claimed row is reserved for its sender (a killed sender's rows come
-    # back after this), and the first retry delay (doubling, jittered).
+    # How long a claimed inbound event or outbox row is reserved for its worker (a killed
+    # worker's rows come back after this), and the outbox's first retry delay (doubling, jittered).
     outbox_lease: float = 60.0
     outbox_backoff: float = 0.5
     demo: bool = False

@@ -50,7 +50,7 @@ def store(db: Database, source: str, key: str, body: bytes, link_token: str | No
         return False
 
 
-def claim(db: Database, sources: Iterable[str], limit: int = 20) -> list[Claimed]:
+def claim(db: Database, sources: Iterable[str], limit: int = 5, lease: float = LEASE_SECONDS) -> list[Claimed]:
     """Lease up to `limit` due events of the given sources (those this worker can handle)."""
     now = time.time()
     with db.session() as s:
@@ -67,7 +67,7 @@ def claim(db: Database, sources: Iterable[str], limit: int = 20) -> list[Claimed
         for row in rows:
             row.status = "processing"
             row.attempts += 1
-            row.not_before = now + LEASE_SECONDS
+            row.not_before = now + lease
             s.add(row)
         return [Claimed(r.id, r.source, r.link_token, r.body, r.attempts) for r in rows]  # type: ignore[arg-type]
 

@@ -41,7 +41,7 @@ class Worker:
         """Handle what is due now; returns how many events were handled."""
         self.heartbeat()
         handled = 0
-        for event in inbox.claim(self.ctx.db, self.handlers):
+        for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease):
             handler = self.handlers.get(event.source)
             try:
                 if handler is None:

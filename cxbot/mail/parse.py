@@ -22,7 +22,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
+from html import unescape as html_unescape
 from typing import Iterable, NamedTuple
+from urllib.parse import urlsplit
 
 from .text import decode_bytes, decode_header_value, fix_surrogates, html_to_text, strip_quoted, unfold, unflow
 
@@ -174,7 +176,8 @@ def parse(raw: bytes | str) -> ParsedMail:
 
     bodies: list[tuple[str, str]] = []
     attachments: list[Attachment] = []
-    _collect(msg, bodies, attachments)
+    all_html: list[str] = []
+    _collect(msg, bodies, attachments, all_html)
     plain = [t for kind, t in bodies if kind == "plain"]
     htmls = [t for kind, t in bodies if kind == "html"]
     if plain:
@@ -182,7 +185,7 @@ def parse(raw: bytes | str) -> ParsedMail:
     else:
         text = "\n\n".join(html_to_text(h) for h in htmls if h.strip())
     text = _clean(text)
-    html = "\n".join(htmls) if htmls else None
+    html = "\n".join(all_html) if all_html else None
 
     new_text = text if _is_forward(subject) else strip_quoted(text)
     return_path_raw = first("Return-Path")
@@ -380,7 +383,8 @@ def _attach(part: Message, attachments: list[Attachment]) -> None:
     attachments.append(Attachment(name, ctype, data))
 
 
-def _collect(part: Message, bodies: list[tuple[str, str]], attachments: list[Attachment]) -> None:
+def _collect(part: Message, bodies: list[tuple[str, str]], attachments: list[Attachment],
+             all_html: list[str]) -> None:
     ctype = _content_type(part)
     main = ctype.split("/", 1)[0]
     if part.is_multipart() and main == "multipart":
@@ -390,7 +394,7 @@ def _collect(part: Message, bodies: list[tuple[str, str]], attachments: list[Att
             results = []
             for child in children:
                 b: list[tuple[str, str]] = []
-                _collect(child, b, attachments)
+                _collect(child, b, attachments, all_html)
                 results.append(b)
             chosen = next((b for b in results if any(k == "plain" and t.strip() for k, t in b)), None)
             if chosen is None:
@@ -398,7 +402,7 @@ def _collect(part: Message, bodies: list[tuple[str, str]], attachments: list[Att
             bodies.extend(chosen)
             return
         for child in children:
-            _collect(child, bodies, attachments)
+            _collect(child, bodies, attachments, all_html)
         return
     if ctype == "message/rfc822":
         _attach(part, attachments)
@@ -412,7 +416,10 @@ def _collect(part: Message, bodies: list[tuple[str, str]], attachments: list[Att
     disposition = _disposition(part)
     has_name = _filename(part) is not None
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not has_name:
-        bodies.append(("plain" if ctype == "text/plain" else "html", _part_text(part)))
+        content = _part_text(part)
+        bodies.append(("plain" if ctype == "text/plain" else "html", content))
+        if ctype == "text/html":
+            all_html.append(content)
         return
     if ctype == "text/rfc822-headers":
         return
@@ -497,40 +504,52 @@ def _auto_kind(msg: EmailMessage, headers, from_addr: str, subject: str, return_
 # --------------------------------------------------------------------------- Gmail forwarding
 
 _GMAIL_SUBJECT = re.compile(
-    r"(?:Gmail\s*Forwarding\s*Confirmation|Gmail\s*の?\s*転送の確認|転送の確認|Gmail\s*-?\s*Weiterleitungsbestätigung|"
+    r"(?:Gmail\s*Forwarding\s*Confirmation|Gmail\s*の?\s*転送の確認|Gmail\s*-?\s*Weiterleitungsbestätigung|"
     r"Confirmation de transfert Gmail|Confirmación de reenvío de Gmail|Gmail\s*转发确认|Gmail\s*轉寄確認)",
     re.I,
 )
 _URL = re.compile(r"https://[^\s<>\"')\]]+")
 
 
+def _google_host(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "google.com" or host.endswith(".google.com")
+
+
 def _gmail_confirmation(from_addr: str, subject: str, text: str, html: str, fields: dict
                         ) -> GmailForwardingConfirmation | None:
-    from_google = from_addr.endswith("@google.com") and "forwarding" in from_addr or \
-        from_addr == "forwarding-noreply@google.com"
+    """Gmail's forwarding-verification mail (From forwarding-noreply@ / mail-noreply@google.com,
+    "(#123456789) Gmail Forwarding Confirmation - Receive Mail from a@b" or "Gmail の転送の確認
+    (#123456789) - a@b からメールを受信"). Only https links on google.com hosts are taken, so a
+    look-alike mail cannot plant its own "confirm" link."""
+    from_google = from_addr.rpartition("@")[2] in ("google.com", "gmail.com") and \
+        re.search(r"forwarding|noreply|no-reply", from_addr) is not None
     subject_hit = bool(_GMAIL_SUBJECT.search(subject))
-    if not (from_google or subject_hit):
+    body_hit = re.search(r"requested to automatically forward mail|自動転送.{0,40}(?:リクエスト|許可)|"
+                         r"(?:メールを|mail\s+)(?:自動)?転送.{0,20}確認", text + "\n" + html, re.I) is not None
+    if not (subject_hit or (from_google and body_hit)):
         return None
     body = text + "\n" + html
-    code_match = re.search(r"\(#\s*(\d{6,12})\s*\)", subject) or re.search(
+    code_match = re.search(r"\(\s*#?\s*(\d{6,12})\s*\)", subject) or re.search(
         r"(?:Confirmation code|確認コード|確認番号|Bestätigungscode|Code de confirmation|Código de confirmación|"
-        r"确认码|驗證碼|code)\s*[:：]?\s*(\d{6,12})", body, re.I)
+        r"确认码|驗證碼)\s*(?:is)?\s*[:：]?\s*(\d{6,12})", body, re.I)
     code = code_match.group(1) if code_match else None
-    urls = [u.rstrip(".,;") for u in _URL.findall(body)]
-    link = next((u for u in urls if re.search(r"/vf-", u)), None) or next(
-        (u for u in urls if re.search(r"(?:mail-settings|mail)\.google\.com/mail/", u) and "/uf-" not in u), None)
+    urls = [html_unescape(u).rstrip(".,;") for u in _URL.findall(body)]
+    urls = [u for u in urls if _google_host(u)]
+    link = next((u for u in urls if "/vf-" in u), None) or next(
+        (u for u in urls if re.search(r"/mail/(?:u/\d+/)?vf", u)), None)
     if code is None and link is None:
         return None
 
     ours = {a.lower() for a in fields["to"] + fields["delivered_to"] + fields["x_forwarded_to"]}
     requester = None
-    m = re.search(r"(?:Receive Mail from|からメールを受信|from)\s+([^\s<>()]+@[^\s<>()]+)", subject, re.I) or \
-        re.search(r"-\s*([^\s<>()]+@[^\s<>()]+)\s*(?:から|からメールを受信)", subject)
+    m = re.search(r"(?:Receive Mail from|from)\s+([^\s<>()]+@[^\s<>()]+)", subject, re.I) or \
+        re.search(r"([^\s<>()]+@[^\s<>()]+)\s*(?:さん)?\s*(?:から|より)", subject)
     if m:
         requester = m.group(1)
     if requester is None:
-        m = re.search(r"([^\s<>()]+@[^\s<>()]+?)\s*(?:さん)?\s*(?:has requested|から|が.{0,20}リクエスト|さんが)", text)
-        if m:
+        m = re.search(r"([^\s<>()]+@[^\s<>()]+?)\s*(?:さん)?\s*(?:has requested|から|より|が)", text)
+        if m and m.group(1).lower() not in ours:
             requester = m.group(1)
     if requester is None:
         for addr in _ADDR_SPEC.findall(body):
