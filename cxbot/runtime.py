@@ -11,7 +11,8 @@ from cxbot.context import Context, build
 from cxbot.scheduler import Scheduler
 from cxbot.serving import ServerThread, serve_in_thread
 from cxbot.web import create_app
-from cxbot.relay import senders
+from cxbot.mail.receiver import SmtpReceiver
+from cxbot.relay import ingest_mail, senders
 from cxbot.relay.outbox import Drainer
 from cxbot.worker import Worker
 
@@ -29,12 +30,15 @@ class Runtime:
     scheduler: Scheduler
     web: ServerThread | None = None
     drainer_threads: tuple[threading.Thread, ...] = ()
+    smtp: SmtpReceiver | None = None
 
     def stop(self) -> None:
         self.stop_event.set()
         self.ctx.wakeup.set()
         if self.web is not None:
             self.web.stop()
+        if self.smtp is not None:
+            self.smtp.stop()
         self.ctx.outbox_wakeup.set()
         self.scheduler.stop()
         self.worker_thread.join(timeout=10)
@@ -52,4 +56,16 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
                      for i in range(DRAINERS))
     scheduler = Scheduler(ctx)
     scheduler.start()
-    return Runtime(ctx, stop, worker_thread, scheduler, server, drainers)
+    return Runtime(ctx, stop, worker_thread, scheduler, server, drainers, start_smtp(ctx))
+
+
+def start_smtp(ctx: Context) -> SmtpReceiver | None:
+    """The built-in SMTP receiver for the counter accounts' addresses (CXBOT_SMTP_LISTEN)."""
+    receiver = SmtpReceiver(ctx.settings.smtp_listen, ingest_mail.mail_domains(ctx),
+                            on_mail=lambda raw, rcpts: ingest_mail.store(ctx, raw, rcpts))
+    try:
+        return receiver.start()
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        # Mail can still arrive through /webhooks/mail/<token>; everything else works.
+        log.error("SMTP receiver could not listen on %s: %s", ctx.settings.smtp_listen, exc)
+        return None

@@ -14,6 +14,9 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from cxbot import inbox, links, media, signatures, verification
 from cxbot.context import Context
+from cxbot.relay import ingest_mail
+
+MAIL_MAX_BYTES = 25 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,19 @@ def blueprint(ctx: Context) -> Blueprint:
         # Stored even while unlinked: the employee is told the desk is not taking inquiries.
         if inbox.store(ctx.db, "works", inbox.works_key(f"works:{token}", raw), raw, link_token=token):
             ctx.wakeup.set()
+        return "", 200
+
+    @bp.post("/webhooks/mail/<token>")
+    def mail(token: str):
+        """A mail relay (for hosts where SMTP can't be exposed) posts the raw MIME here."""
+        link = links.by_token(ctx, token)
+        if link is None or link.kind != "mail":
+            return _gone_or_missing(ctx, token)
+        request.max_content_length = MAIL_MAX_BYTES
+        raw = request.get_data(cache=False)
+        if not raw.strip() or b":" not in raw[:1000]:
+            return jsonify({"error": "body is not a MIME message"}), 400
+        ingest_mail.store(ctx, raw, [links.info(link).get("address", "")], link_token=token)
         return "", 200
 
     @bp.get("/media/<token>/<name>")

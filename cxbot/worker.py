@@ -10,7 +10,7 @@ import time
 from typing import Callable
 
 from cxbot import forms, hub, inbox, verification
-from cxbot.relay import ingest_line, ingest_works
+from cxbot.relay import ingest_line, ingest_mail, ingest_works
 from cxbot.context import Context
 from cxbot.models import WorkerHeartbeat
 from cxbot.line.client import LineApiError
@@ -34,6 +34,7 @@ class Worker:
             "form": forms.handle_submission,
             "line": ingest_line.handle,
             "works": ingest_works.handle,
+            "mail": ingest_mail.handle,
         }
         self._last_beat = 0.0
 

@@ -124,6 +124,7 @@ def _serve_cxbot(tmp_path: Path, database_url: str, sandbox: ServerThread, **ove
     url = f"http://127.0.0.1:{port}"
     tenant = seed_sandbox(sandbox.url, f"{url}/callback")
     overrides.setdefault("secret_key", generate_key())
+    overrides.setdefault("smtp_listen", "127.0.0.1:0")
     settings = demo_settings(tenant, sandbox.url, url, tmp_path / "instance", database_url, **overrides)
     runtime = start_background(settings, threading.Event(), web=True, port=port, ctx=build(settings))
     return runtime, tenant

@@ -148,7 +148,8 @@ def reply(
     for filename, content_type, data in attachments:
         ctype = (content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream").lower()
         maintype, _, subtype = ctype.partition("/")
-        if not subtype:
+        if not subtype or maintype in ("message", "multipart"):
+            # message/* may not be base64 (RFC 2046 5.2.1); a .eml file name still opens as mail.
             maintype, subtype = "application", "octet-stream"
         msg.add_attachment(bytes(data), maintype=maintype, subtype=subtype, filename=filename)
     return msg

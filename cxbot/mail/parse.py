@@ -434,10 +434,9 @@ def _clean(text: str) -> str:
 # --------------------------------------------------------------------------- machine mail
 
 _OOF_SUBJECT = re.compile(
-    r"^\s*(?:\[?(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|autoreply|autoresponse|"
-    r"out of (?:the )?office|out-of-office|vacation(?: reply| response)?|abwesenheit\w*|"
-    r"r[ée]ponse automatique|自動応答|自動返信|自動送信|不在通知|不在のお知らせ|不在連絡|休暇のお知らせ)\b\]?)"
-    r"|^\s*(?:自動応答|自動返信|不在通知|不在のお知らせ)",
+    r"^\s*[\[【［(（<＜]?\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|autoreply|autoresponse|"
+    r"out of (?:the )?office|out-of-office|vacation(?: reply| response)?|abwesenheit\w*|r[ée]ponse automatique|"
+    r"自動応答|自動返信|自動送信|自動返答|不在通知|不在のお知らせ|不在連絡|休暇のお知らせ)\s*(?:[\]】］)）>＞:：]|\b)",
     re.I,
 )
 _PRECEDENCE_AUTO = {"bulk", "junk", "auto_reply", "auto-reply"}

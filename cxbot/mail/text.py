@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 # --------------------------------------------------------------------------- charsets
 
 # What to try, in order, for a declared charset (after the declared one itself).
-_JIS = ("iso2022_jp", "iso2022_jp_2004", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_3")
+_JIS = ("iso2022_jp", "x_cp50220", "iso2022_jp_2004", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_3")
 _FAMILIES: dict[str, tuple[str, ...]] = {
     "iso2022_jp": _JIS,
     "iso2022_jp_1": _JIS,
@@ -78,6 +78,56 @@ def _guess_order(data: bytes) -> tuple[str, ...]:
     return ("utf_8", "cp932", "euc_jp", "euc_jis_2004")
 
 
+def _decode_cp50220(data: bytes) -> str:
+    """ISO-2022-JP as Windows writes it (CP50220/CP50221): JIS X 0208 plus the NEC and
+    IBM extensions (①, ㈱, ...). Converted to CP932 byte by byte, then decoded strictly."""
+    out = bytearray()
+    mode = "ascii"
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if b == 0x1B:
+            seq = data[i + 1:i + 3]
+            if seq in (b"$B", b"$@"):
+                mode, i = "kanji", i + 3
+                continue
+            if seq in (b"(B", b"(J", b"(H"):
+                mode, i = "ascii", i + 3
+                continue
+            if seq == b"(I":
+                mode, i = "kana", i + 3
+                continue
+            raise UnicodeDecodeError("x_cp50220", data, i, i + 1, "unsupported escape sequence")
+        if b == 0x0E:  # SO / SI: CP50222 half-width katakana
+            mode, i = "kana", i + 1
+            continue
+        if b == 0x0F:
+            mode, i = "ascii", i + 1
+            continue
+        if mode == "kanji" and 0x21 <= b <= 0x7E:
+            if i + 1 >= n or not 0x21 <= data[i + 1] <= 0x7E:
+                raise UnicodeDecodeError("x_cp50220", data, i, i + 1, "truncated JIS character")
+            j1, j2 = b, data[i + 1]
+            s1 = (j1 + 1) // 2 + 0x70
+            if s1 >= 0xA0:
+                s1 += 0x40
+            if j1 % 2:
+                s2 = j2 + 0x1F + (1 if j2 >= 0x60 else 0)
+            else:
+                s2 = j2 + 0x7E
+            out += bytes((s1, s2))
+            i += 2
+            continue
+        if mode == "kana" and 0x21 <= b <= 0x5F:
+            out.append(b + 0x80)
+        elif b >= 0x80:
+            raise UnicodeDecodeError("x_cp50220", data, i, i + 1, "8-bit byte in a 7-bit charset")
+        else:
+            out.append(b)
+        i += 1
+    return bytes(out).decode("cp932")
+
+
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
     """Bytes to text, trying the declared charset, its family, then a guess; never raises."""
     if not data:
@@ -99,7 +149,7 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
             continue
         tried.append(name)
         try:
-            return data.decode(name)
+            return _decode_cp50220(data) if name == "x_cp50220" else data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
     fallback = codec or "utf_8"
@@ -252,7 +302,7 @@ class _HtmlText(HTMLParser):
         else:
             self.line = ""
             self.line_depth = self.depth
-        if paragraph and self.lines and self.lines[-1][1] != "":
+        if paragraph and self.lines and self.lines[-1][1] != "" and self.lines[-1][0] == self.depth:
             self.lines.append((self.depth, ""))
 
     def _write(self, text: str) -> None:
