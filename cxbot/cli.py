@@ -153,5 +153,38 @@ def demo(port: int, sandbox_port: int) -> None:
     d.stop()
 
 
+@main.command(help="Measure webhook ingest under gunicorn, end-to-end relay latency and peak memory "
+                    "against the sandbox (default database: a fresh SQLite file in a temp dir).")
+@click.option("--duration", default=10.0, show_default=True, type=float, help="seconds per phase")
+@click.option("--concurrency", default=16, show_default=True, type=int, help="clients in the closed loop")
+@click.option("--rate-ack", default=200.0, show_default=True, type=float, help="requests/s for the ack latency")
+@click.option("--rate-relay", default=100.0, show_default=True, type=float, help="messages/s for the relay latency")
+@click.option("--customers", default=8, show_default=True, type=int, help="LINE customers (one room each)")
+@click.option("--database-url", default="", help="SQLAlchemy URL of a scratch database (it gets bench data)")
+@click.option("--quick", is_flag=True, help="a few seconds in all, for smoke tests")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as one JSON object")
+def bench(duration: float, concurrency: int, rate_ack: float, rate_relay: float, customers: int,
+          database_url: str, quick: bool, as_json: bool) -> None:
+    import json
+
+    from cxbot.bench import Options, run
+    from cxbot.bench.report import table
+
+    def on_term(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    opts = Options(duration=duration, concurrency=concurrency, rate_ack=rate_ack, rate_relay=rate_relay,
+                   database_url=database_url, customers=customers, quick=quick)
+    try:
+        figures = run(opts, say=lambda m: click.echo(m, err=True))
+    except KeyboardInterrupt:
+        click.echo("interrupted; subprocesses stopped", err=True)
+        sys.exit(130)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else table(figures))
+
+
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -23,6 +24,16 @@ LEASE_SECONDS = 120
 MAX_ATTEMPTS = 6
 # LINE WORKS sends no event id; an identical body within this window is a duplicate.
 WORKS_DEDUPE_WINDOW = 300
+
+
+# The stored event a worker is handling: records made from it carry its id, so handling
+# it again after a crash (its lease ran out) finds them and does not repeat them.
+current_event: ContextVar[int | None] = ContextVar("current_event", default=None)
+
+
+def origin(prefix: str = "ev") -> str | None:
+    event_id = current_event.get()
+    return f"{prefix}:{event_id}" if event_id is not None else None
 
 
 @dataclass(frozen=True)

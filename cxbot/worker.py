@@ -44,6 +44,7 @@ class Worker:
         handled = 0
         for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease):
             handler = self.handlers.get(event.source)
+            token = inbox.current_event.set(event.id)
             try:
                 if handler is None:
                     raise RuntimeError(f"no handler for source {event.source!r}")
@@ -60,6 +61,8 @@ class Worker:
                 inbox.failed(self.ctx.db, event, f"{exc.__class__.__name__}: {exc}", final=True)
             else:
                 inbox.done(self.ctx.db, event.id)
+            finally:
+                inbox.current_event.reset(token)
             handled += 1
         return handled
 

@@ -181,6 +181,8 @@ def test_decode_bytes_never_raises():
     assert decode_bytes("日本語".encode("iso2022_jp"), None) == "日本語"
     assert decode_bytes("日本語".encode("iso2022_jp"), "utf-8") == "日本語"  # mislabelled JIS
     assert decode_bytes(b"\xef\xbb\xbfBOM", "shift_jis") == "BOM"
+    assert decode_bytes("Café 日本".encode(), "iso-8859-1") == "Café 日本"  # UTF-8 labelled Latin-1
+    assert decode_bytes("Café".encode("latin-1"), "iso-8859-1") == "Café"
 
 
 # --------------------------------------------------------------------------- HTML
@@ -460,6 +462,11 @@ def test_nothing_recognised_keeps_everything_and_only_quotes_falls_back():
     only_quotes = "> 以前のメール\n> の全文\n"
     mail = parse(reply_mail(only_quotes))
     assert mail.new_text == mail.text == only_quotes.strip()
+
+
+def test_dated_lines_in_a_body_are_not_reply_headers():
+    body = "打ち合わせの候補です。\n\n2026年12月1日(月) 14:00 議題:\n・見積\n・納期\n\nOn Monday we wrote:\nnothing\n"
+    assert parse(reply_mail(body)).new_text == body.strip()
 
 
 def test_forwarded_mail_keeps_the_forwarded_content():

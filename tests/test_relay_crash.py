@@ -77,6 +77,8 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_no_push(tmp_path, databas
         line_says(w, desk, yamada, {"type": "text", "text": "たくさん質問があります"})
         room = wait_room(w, "山田 太郎", )
         wait_room_text(w, room["roomId"], "たくさん質問があります", timeout=20)
+        # Each push takes a little while, so the kill lands in the middle of the stream.
+        sandbox_http.post("/_sandbox/line/settings", json={"pushDelay": 0.05}).raise_for_status()
         for i in range(ANSWERS):
             agent_says(w, room["roomId"], f"回答{i:02d}")
 
@@ -92,7 +94,12 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_no_push(tmp_path, databas
         second = start_worker(env)
         wait_for(lambda: len(delivered()) >= ANSWERS, timeout=30, what="every answer delivered")
         got = delivered()
-        assert got == [f"回答{i:02d}" for i in range(ANSWERS)]  # each once, in order
+        from sqlmodel import select
+        from cxbot.models import OutboxItem, InboundEvent
+        with ctx.db.session() as s:
+            rows = [(r.id, r.payload[:20], r.status, r.attempts, r.last_error) for r in s.exec(select(OutboxItem).order_by(OutboxItem.id))][-4:]
+            evs = [(e.id, e.status, e.attempts, e.body[-60:]) for e in s.exec(select(InboundEvent).order_by(InboundEvent.id))][-4:]
+        assert got == [f"回答{i:02d}" for i in range(ANSWERS)], (killed_at, got[-6:], rows, evs)  # each once, in order
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:

@@ -16,8 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import Callable
 
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
@@ -52,6 +51,20 @@ def peak_rss_mb(pid: int) -> float | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (utime, stime of /proc/<pid>/stat)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 @dataclass
@@ -139,20 +152,15 @@ def start_gunicorn(name: str, wsgi: str, env: dict[str, str], workdir: Path, por
     return child
 
 
-def start_worker(env: dict[str, str], workdir: Path, health_url: str, timeout: float = 60.0) -> Child:
-    """`cxbot worker` as Procfile runs it; returns once /healthz reports the worker alive."""
+def start_worker(env: dict[str, str], workdir: Path, ready: Callable[[int], bool], timeout: float = 60.0) -> Child:
+    """`cxbot worker` as the Procfile runs it; returns once `ready(pid)` (its heartbeat is written)."""
     child = _spawn("worker", [sys.executable, "-m", "cxbot.cli", "worker"], env, workdir)
     deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=5) as http:
-        while True:
-            if not child.alive():
-                raise RuntimeError(f"cxbot worker exited with {child.proc.returncode}:\n{child.log_tail()}")
-            try:
-                if http.get(health_url).json().get("worker", {}).get("alive"):
-                    return child
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                child.stop()
-                raise RuntimeError(f"cxbot worker did not report in {timeout:.0f}s:\n{child.log_tail()}")
-            time.sleep(0.1)
+    while not ready(child.pid):
+        if not child.alive():
+            raise RuntimeError(f"cxbot worker exited with {child.proc.returncode}:\n{child.log_tail()}")
+        if time.monotonic() > deadline:
+            child.stop()
+            raise RuntimeError(f"cxbot worker did not start in {timeout:.0f}s:\n{child.log_tail()}")
+        time.sleep(0.1)
+    return child

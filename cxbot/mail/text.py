@@ -140,6 +140,8 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     order: list[str] = []
     if b"\x1b$" in data and codec not in _JIS and codec not in ("cp50220", "cp50221", "cp50222"):
         order.extend(_JIS)  # JIS escapes in "UTF-8" text: a wrong label, not real text
+    if codec in ("latin_1", "iso8859_1", "cp1252") and not data.isascii():
+        order.append("utf_8")  # UTF-8 labelled Latin-1; real Latin-1 text is almost never valid UTF-8
     if codec:
         order.append(codec)
         order.extend(_FAMILIES.get(codec, ()))
@@ -415,12 +417,13 @@ def html_to_text(html: str) -> str:
 
 _REPLY_HEADERS = [
     # Gmail / Apple Mail / Thunderbird (en): "On Tue, Nov 24, 2026 at 10:00 AM Name <a@b> wrote:"
-    re.compile(r"^On\s.{4,400}\swrote\s*:\s*$", re.I),
+    re.compile(r"^On\s(?=.*\d).{4,400}\swrote\s*:\s*$", re.I),  # always has a date in it
     # Thunderbird etc. with the date first: "2026/11/24 10:00, Name wrote:" / "24/11/2026 10:00, Name wrote:"
     re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}.{0,300}\swrote\s*:\s*$", re.I),
     # Gmail (ja): "2026年11月24日(火) 10:00 山田 太郎 <taro@example.com>:"
+    # (it always names the address, which tells it from "2026年12月1日(月) 14:00 議題:" in a body)
     re.compile(r"^\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*(?:[(（][^)）]{1,3}[)）])?\s*(?:午前|午後)?\s*\d{1,2}:\d{2}"
-               r"(?::\d{2})?\s.{1,300}[:：]\s*$"),
+               r"(?::\d{2})?\s.{0,300}@.{1,300}[:：]\s*$"),
     # Apple Mail (ja): "2026/11/24 10:00、山田 太郎 <taro@example.com>のメール:"
     re.compile(r"^\d{4}/\d{1,2}/\d{1,2}\s*(?:[(（][^)）]{1,3}[)）])?\s*\d{1,2}:\d{2}.{0,300}のメール\s*[:：]\s*$"),
     # Thunderbird / Becky! (ja): "山田 太郎 さんは書きました:" / "... wrote:" variants

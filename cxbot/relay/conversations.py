@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from cxbot import inbox
 from cxbot.context import Context
 from cxbot.models import Contact, Conversation, CounterAccount, Message
 from cxbot.relay import outbox
@@ -88,8 +89,11 @@ def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str 
                    mail_ids: dict | None = None) -> Conversation:
     """A customer's message: stored, and its post to the room queued, in one transaction."""
     contact_id = _contact(ctx, who)
+    source_id = source_id or inbox.origin()
     with ctx.db.session() as s:
         conv, _ = open_conversation(s, ctx, contact_id, who, subject)
+        if source_id and already_recorded(s, conv.id, "in", source_id):
+            return conv  # handled before a crash: its room posts are queued already
         msg = Message(conversation_id=conv.id, direction="in", source_id=source_id, sender=who.source_id,
                       text=text, attachments_json=json.dumps(attachments or [], ensure_ascii=False),
                       created_at=time.time())
@@ -136,6 +140,12 @@ def known_name(ctx: Context, who: Sender) -> str | None:
                                                         Contact.kind == who.kind,
                                                         Contact.source_id == who.source_id)).first()
         return row or None
+
+
+def already_recorded(s: Session, conversation_id: int, direction: str, source_id: str) -> bool:
+    return s.exec(select(Message.id).where(Message.conversation_id == conversation_id,
+                                           Message.direction == direction,
+                                           Message.source_id == source_id)).first() is not None
 
 
 def by_room(ctx: Context, channel_id: str) -> Conversation | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import time
 
-from cxbot import media
+from sqlmodel import select
+
+from cxbot import inbox, media
 from cxbot.context import Context
 from cxbot.models import Conversation, Message
 from cxbot.relay import outbox
-from cxbot.relay.conversations import by_room
+from cxbot.relay.conversations import already_recorded, by_room
 from cxbot.works.events import Event, FileContent, ImageContent, MessageEvent, TextContent
 
 ANSWER_ACTIONS = {"line": "line_push", "works_bot": "works_send", "mail": "mail_send"}
@@ -71,8 +73,14 @@ def handle(ctx: Context, event: Event) -> None:
 
 def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachment: dict | None = None) -> None:
     """The agent's answer: stored, and its delivery queued in the same transaction."""
+    origin = inbox.origin()
     with ctx.db.session() as s:
+        # Lock the conversation: answers of one room are queued one at a time, in order.
+        s.exec(select(Conversation).where(Conversation.id == conv.id).with_for_update()).one()
+        if origin and already_recorded(s, conv.id, "out", origin):
+            return  # handled before a crash: the answer is queued already
         msg = Message(conversation_id=conv.id, direction="out", sender=agent, text=text, status="queued",
+                      source_id=origin,
                       attachments_json=json.dumps([attachment] if attachment else [], ensure_ascii=False),
                       created_at=time.time())
         s.add(msg)

@@ -5,6 +5,7 @@
     BASE/_upload, _download  files.py      attachment storage
     BASE/_sandbox/...        control.py    control API (tests, demo, the page)
     BASE/line/..., BASE/line-data/..., BASE/_sandbox/line/...   line/   the LINE Messaging API side
+    BASE/_sandbox/mail/...   mail/         email customers, the SMTP catcher (started separately)
     BASE/                    page.py       chat page
 """
 
@@ -16,7 +17,7 @@ from flask import Flask
 
 import cxbot
 
-from . import api, auth, control, line, page, traffic
+from . import api, auth, control, line, mail, page, traffic
 from .world import World
 
 # cxbot.TEMPLATES_DIR; computed the same way if the package __init__ was not loaded
@@ -35,5 +36,6 @@ def create_app(world: World | None = None) -> Flask:
     api.register(app)
     app.register_blueprint(control.bp)
     line.install(app)
+    mail.install(app)
     app.register_blueprint(page.bp)
     return app

@@ -15,7 +15,7 @@
 
   // ------------------------------------------------------------------ view switching
 
-  const VIEWS = { "works-view": "works", "line-view": "line", "console-view": "console" };
+  const VIEWS = { "works-view": "works", "line-view": "line", "console-view": "console", "mail-view": "mail" };
 
   function showView(id) {
     if (!VIEWS[id]) id = "works-view";

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -253,6 +254,8 @@ def _record(line: LineWorld, channel: LineChannel, user_id: str | None, messages
 def push():
     channel = require_channel()
     line = line_world()
+    if line.settings.push_delay:
+        time.sleep(line.settings.push_delay)
     key = request.headers.get("X-Line-Retry-Key")
     if key is not None:
         try:

@@ -8,7 +8,7 @@ World setup
     POST /_sandbox/line/channels/<channelId>/token              reissue the access token (the old one stops working)
     POST /_sandbox/line/users               {userId?, displayName, pictureUrl?, language?, statusMessage?} (or an array) -> 201
     GET  /_sandbox/line/users
-    GET/POST /_sandbox/line/settings        {webhookTimeout, replyTokenLifetime, testWebhookPerHour}
+    GET/POST /_sandbox/line/settings        {webhookTimeout, replyTokenLifetime, testWebhookPerHour, pushDelay}
 
 LINE Developers console
     POST /_sandbox/line/console/webhook     {channelId, endpoint?, useWebhook?}

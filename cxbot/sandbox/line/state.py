@@ -91,11 +91,14 @@ class LineSettings:
     webhook_timeout: float = 2.0  # LINE counts no answer within 2 s as request_timeout
     reply_token_lifetime: float = REPLY_TOKEN_LIFETIME
     test_webhook_per_hour: int = TEST_WEBHOOK_PER_HOUR
+    # Seconds each push takes to answer: lets a test stop a sender in the middle of its sends.
+    push_delay: float = 0.0
 
     FIELDS = {
         "webhookTimeout": "webhook_timeout",
         "replyTokenLifetime": "reply_token_lifetime",
         "testWebhookPerHour": "test_webhook_per_hour",
+        "pushDelay": "push_delay",
     }
 
     def to_json(self) -> dict:

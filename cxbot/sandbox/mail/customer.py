@@ -226,27 +226,32 @@ def gmail_confirmation(gmail: str, to: str, code: str | None = None, language: s
 
 
 def deliver_smtp(raw: bytes, mail_from: str, rcpts: list[str], host: str, port: int, timeout: float = 15
-                 ) -> tuple[bool, int, str | None]:
-    """(sent, SMTP status, error). A refusal is a result, not an exception."""
+                 ) -> tuple[bool, int, str | None, dict[str, str]]:
+    """(sent, SMTP status, error, refused recipients). A refusal is a result, not an exception.
+    Like a real MTA talking to one MX, recipients the server refuses while accepting
+    others are reported in `refused` and the mail still counts as sent."""
+    def text(msg) -> str:
+        return msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+
     try:
         with smtplib.SMTP(host, port, timeout=timeout, local_hostname="mail-customer.sandbox.invalid") as smtp:
-            smtp.sendmail(mail_from, rcpts, raw)
-        return True, 250, None
+            refused = smtp.sendmail(mail_from, rcpts, raw)
+        return True, 250, None, {a: f"{code} {text(msg)}" for a, (code, msg) in (refused or {}).items()}
     except smtplib.SMTPRecipientsRefused as exc:
         code, msg = next(iter(exc.recipients.values()))
-        return False, code, f"{code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}"
+        refused = {a: f"{c} {text(m)}" for a, (c, m) in exc.recipients.items()}
+        return False, code, f"{code} {text(msg)}", refused
     except smtplib.SMTPResponseException as exc:
-        msg = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        return False, exc.smtp_code, f"{exc.smtp_code} {msg}"
+        return False, exc.smtp_code, f"{exc.smtp_code} {text(exc.smtp_error)}", {}
     except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-        return False, 0, f"cannot reach {host}:{port}: {type(exc).__name__}: {exc}"
+        return False, 0, f"cannot reach {host}:{port}: {type(exc).__name__}: {exc}", {}
 
 
-def deliver_http(raw: bytes, url: str, timeout: float = 15) -> tuple[bool, int, str | None]:
+def deliver_http(raw: bytes, url: str, timeout: float = 15) -> tuple[bool, int, str | None, dict[str, str]]:
     try:
         resp = httpx.post(url, content=raw, headers={"Content-Type": "message/rfc822"}, timeout=timeout)
     except httpx.HTTPError as exc:
-        return False, 0, f"cannot reach {url}: {type(exc).__name__}: {exc}"
+        return False, 0, f"cannot reach {url}: {type(exc).__name__}: {exc}", {}
     if 200 <= resp.status_code < 300:
-        return True, resp.status_code, None
-    return False, resp.status_code, (resp.text or "")[:500] or f"HTTP {resp.status_code}"
+        return True, resp.status_code, None, {}
+    return False, resp.status_code, (resp.text or "")[:500] or f"HTTP {resp.status_code}", {}

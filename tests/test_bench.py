@@ -1,0 +1,47 @@
+"""`cxbot bench --quick --json` runs end to end and reports every figure with sane values.
+
+The targets (ratio, ack p99, relay p99, RSS) are printed by the bench, never asserted
+here: they depend on the machine. This checks that each phase really ran: the signed
+webhooks were accepted (no 401s), relayed messages reached the sandbox's rooms, and
+every process's peak RSS was read.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_quick_bench_reports_every_figure():
+    done = subprocess.run([sys.executable, "-m", "cxbot.cli", "bench", "--quick", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+
+    ingest = figures["ingest"]
+    for side in ("cxbot", "bare_flask"):
+        stats = ingest[side]
+        assert stats["requests"] > 0 and stats["errors"] == 0, (side, stats)
+        assert stats["throughput_rps"] > 0
+        assert 0 < stats["p50_ms"] <= stats["p99_ms"] <= stats["max_ms"]
+        assert stats["server_cpu_ms_per_request"] > 0
+    assert ingest["ratio"] > 0 and isinstance(ingest["pass"], bool)
+
+    ack = figures["ack"]
+    assert ack["requests"] > 0 and ack["errors"] == 0
+    assert 0 < ack["p50_ms"] <= ack["p99_ms"]
+    assert isinstance(ack["pass"], bool)
+
+    relay = figures["relay"]
+    assert relay["sent"] > 0 and relay["send_errors"] == 0
+    assert relay["seen"] == relay["sent"] and relay["lost"] == 0, relay
+    assert 0 < relay["p50_ms"] <= relay["p99_ms"] <= relay["max_ms"]
+    assert relay["delivered_rps"] > 0 and relay["rooms"] >= 2
+
+    rss = figures["rss"]["processes"]
+    names = [row["process"] for row in rss]
+    assert sum(1 for n in names if n.startswith("cxbot gunicorn worker")) == 2, names
+    assert any(n.startswith("cxbot worker") for n in names), names
+    assert all(row["peak_rss_mb"] > 0 for row in rss), rss
+    assert isinstance(figures["rss"]["pass"], bool)
