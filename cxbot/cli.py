@@ -155,11 +155,15 @@ def demo(port: int, sandbox_port: int) -> None:
 
 @main.command(help="Measure webhook ingest under gunicorn, end-to-end relay latency and peak memory "
                     "against the sandbox (default database: a fresh SQLite file in a temp dir).")
-@click.option("--duration", default=10.0, show_default=True, type=float, help="seconds per phase")
-@click.option("--concurrency", default=16, show_default=True, type=int, help="clients in the closed loop")
-@click.option("--rate-ack", default=200.0, show_default=True, type=float, help="requests/s for the ack latency")
-@click.option("--rate-relay", default=100.0, show_default=True, type=float, help="messages/s for the relay latency")
-@click.option("--customers", default=8, show_default=True, type=int, help="LINE customers (one room each)")
+@click.option("--duration", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="seconds per phase")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1),
+              help="clients in the closed loop")
+@click.option("--rate-ack", default=200.0, show_default=True, type=click.FloatRange(min=1),
+              help="requests/s for the ack latency")
+@click.option("--rate-relay", default=100.0, show_default=True, type=click.FloatRange(min=1),
+              help="messages/s for the relay latency")
+@click.option("--customers", default=8, show_default=True, type=click.IntRange(min=1, max=100),
+              help="LINE customers (one room each)")
 @click.option("--database-url", default="", help="SQLAlchemy URL of a scratch database (it gets bench data)")
 @click.option("--quick", is_flag=True, help="a few seconds in all, for smoke tests")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as one JSON object")

@@ -96,7 +96,7 @@ def blueprint(ctx: Context) -> Blueprint:
             return page("gone", 410)
         body = json.dumps({"user_id": form.user_id, "flow": form.flow, "step": form.step,
                            "value_enc": ctx.vault.encrypt(value)}).encode()
-        inbox.store(ctx.db, "form", f"form:{token}", body)
+        inbox.store(ctx.db, "form", f"form:{token}", body, order_key=f"user:{form.user_id}")
         ctx.wakeup.set()
         return page("done")
 

@@ -50,11 +50,12 @@ def works_key(prefix: str, body: bytes, now: float | None = None) -> str:
     return f"{prefix}:{hashlib.sha256(body).hexdigest()}:{bucket}"
 
 
-def store(db: Database, source: str, key: str, body: bytes, link_token: str | None = None) -> bool:
+def store(db: Database, source: str, key: str, body: bytes, link_token: str | None = None,
+          order_key: str = "") -> bool:
     """Store an event; False when one with the same key was stored already."""
     try:
         with db.session() as s:
-            s.add(InboundEvent(source=source, link_token=link_token, idempotency_key=key,
+            s.add(InboundEvent(source=source, link_token=link_token, idempotency_key=key, order_key=order_key,
                                body=body.decode("utf-8"), received_at=time.time()))
         return True
     except IntegrityError:
@@ -65,9 +66,12 @@ def claim(db: Database, sources: Iterable[str], limit: int = 5, lease: float = L
     """Lease up to `limit` due events of the given sources (those this worker can handle)."""
     now = time.time()
     with db.session() as s:
+        unfinished = or_(InboundEvent.status == "pending", InboundEvent.status == "processing")
+        # Only the oldest unfinished event of each order key may be taken (head of line).
+        heads = select(func.min(InboundEvent.id)).where(unfinished).group_by(InboundEvent.order_key)
         stmt = (
             select(InboundEvent)
-            .where(or_(InboundEvent.status == "pending", InboundEvent.status == "processing"))
+            .where(InboundEvent.id.in_(heads), unfinished)
             .where(InboundEvent.source.in_(list(sources)))
             .where(InboundEvent.not_before <= now)
             .order_by(InboundEvent.id)

@@ -39,6 +39,9 @@ class InboundEvent(SQLModel, table=True):
     source: str = Field(max_length=20, index=True)  # hub | line | works | mail
     link_token: Optional[str] = Field(default=None, max_length=100)
     idempotency_key: str = Field(max_length=200)
+    # Events with the same key (one room, one customer, one admin) are handled one at a
+    # time in arrival order, even across workers and after a worker dies mid-batch.
+    order_key: str = Field(default="", max_length=300, index=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
     received_at: float
     status: str = Field(default="pending", max_length=20, index=True)  # pending | done | failed

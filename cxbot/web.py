@@ -66,7 +66,9 @@ def create_app(ctx: Context) -> Flask:
         body, problem = _read_json_object(raw)
         if problem or not body.get("type"):
             return _refuse(400, problem or "event has no type")
-        if inbox.store(ctx.db, "hub", inbox.works_key("hub", raw), raw):
+        source = body.get("source") or {}
+        order = f"room:{source['channelId']}" if source.get("channelId") else f"user:{source.get('userId')}"
+        if inbox.store(ctx.db, "hub", inbox.works_key("hub", raw), raw, order_key=order):
             ctx.wakeup.set()
         return "", 200
 

@@ -45,7 +45,8 @@ def blueprint(ctx: Context) -> Blueprint:
         if not signatures.verify(secret, raw, request.headers.get("x-line-signature")):
             # Usually a mistyped channel secret: the admin hears it in chat (one note per minute).
             bucket = hashlib.sha256(raw).hexdigest()[:16]
-            if inbox.store(ctx.db, "line_verify", f"line-verify-bad:{token}:{bucket}", verification.note(token, False)):
+            if inbox.store(ctx.db, "line_verify", f"line-verify-bad:{token}:{bucket}", verification.note(token, False),
+                           order_key=f"verify:{token}"):
                 ctx.wakeup.set()
             return jsonify({"error": "signature does not match"}), 401
         try:
@@ -56,7 +57,7 @@ def blueprint(ctx: Context) -> Blueprint:
             return jsonify({"error": "body is not a LINE webhook"}), 400
         if not events:
             key = f"line-verify:{token}:{hashlib.sha256(raw).hexdigest()}"
-            if inbox.store(ctx.db, "line_verify", key, verification.note(token, True)):
+            if inbox.store(ctx.db, "line_verify", key, verification.note(token, True), order_key=f"verify:{token}"):
                 ctx.wakeup.set()
             return "", 200
         if link is None or not link.linked:
@@ -66,7 +67,9 @@ def blueprint(ctx: Context) -> Blueprint:
             event_id = event.get("webhookEventId") or hashlib.sha256(
                 json.dumps(event, sort_keys=True).encode()).hexdigest()
             envelope = json.dumps({"destination": body.get("destination"), "event": event}, ensure_ascii=False)
-            stored |= inbox.store(ctx.db, "line", f"line:{event_id}", envelope.encode(), link_token=token)
+            sender = (event.get("source") or {}).get("userId", "")
+            stored |= inbox.store(ctx.db, "line", f"line:{event_id}", envelope.encode(), link_token=token,
+                                  order_key=f"line:{token}:{sender}")
         if stored:
             ctx.wakeup.set()
         return "", 200
@@ -90,7 +93,9 @@ def blueprint(ctx: Context) -> Blueprint:
         except (ValueError, AssertionError):
             return jsonify({"error": "body is not a LINE WORKS callback"}), 400
         # Stored even while unlinked: the employee is told the desk is not taking inquiries.
-        if inbox.store(ctx.db, "works", inbox.works_key(f"works:{token}", raw), raw, link_token=token):
+        sender = (body.get("source") or {}).get("userId", "")
+        if inbox.store(ctx.db, "works", inbox.works_key(f"works:{token}", raw), raw, link_token=token,
+                       order_key=f"works:{token}:{sender}"):
             ctx.wakeup.set()
         return "", 200
 

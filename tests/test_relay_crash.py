@@ -94,12 +94,7 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_no_push(tmp_path, databas
         second = start_worker(env)
         wait_for(lambda: len(delivered()) >= ANSWERS, timeout=30, what="every answer delivered")
         got = delivered()
-        from sqlmodel import select
-        from cxbot.models import OutboxItem, InboundEvent
-        with ctx.db.session() as s:
-            rows = [(r.id, r.payload[:20], r.status, r.attempts, r.last_error) for r in s.exec(select(OutboxItem).order_by(OutboxItem.id))][-4:]
-            evs = [(e.id, e.status, e.attempts, e.body[-60:]) for e in s.exec(select(InboundEvent).order_by(InboundEvent.id))][-4:]
-        assert got == [f"回答{i:02d}" for i in range(ANSWERS)], (killed_at, got[-6:], rows, evs)  # each once, in order
+        assert got == [f"回答{i:02d}" for i in range(ANSWERS)]  # each once, in order
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:

@@ -150,7 +150,8 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
         setup = {
             "cpus": os.cpu_count(), "duration_s": opts.duration, "concurrency": opts.concurrency,
             "gunicorn": f"-w {GUNICORN_WORKERS} -k gthread --threads {GUNICORN_THREADS}",
-            "database": make_url(settings.effective_database_url).render_as_string(hide_password=True),
+            "database": make_url(database_url).render_as_string(hide_password=True) if opts.database_url
+            else "SQLite, a fresh file in a temp dir",
             "worker": "`cxbot worker` subprocess (the Procfile's worker); web in gunicorn",
             "customers": len(desk.customers), "quick": opts.quick,
         }

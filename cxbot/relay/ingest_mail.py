@@ -33,7 +33,8 @@ def store(ctx: Context, raw: bytes, rcpts: list[str], link_token: str | None = N
     """Keep the raw mail for the worker; the Message-ID makes a second delivery a no-op."""
     mail_id = _message_id(raw)
     body = json.dumps({"raw": base64.b64encode(raw).decode("ascii"), "rcpts": rcpts})
-    stored = inbox.store(ctx.db, "mail", f"mail:{mail_id}", body.encode(), link_token=link_token)
+    # One order for all mail: replies in a thread arrive in the order they were received.
+    stored = inbox.store(ctx.db, "mail", f"mail:{mail_id}", body.encode(), link_token=link_token, order_key="mail")
     if stored:
         ctx.wakeup.set()
     return stored

@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('link_token', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('order_key', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('received_at', sa.Float(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -48,6 +49,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key', name='uq_inbound_event_key')
     )
     with op.batch_alter_table('inbound_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbound_event_order_key'), ['order_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbound_event_source'), ['source'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbound_event_status'), ['status'], unique=False)
 
@@ -66,6 +68,7 @@ def downgrade() -> None:
     with op.batch_alter_table('inbound_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_event_status'))
         batch_op.drop_index(batch_op.f('ix_inbound_event_source'))
+        batch_op.drop_index(batch_op.f('ix_inbound_event_order_key'))
 
     op.drop_table('inbound_event')
     with op.batch_alter_table('access_token', schema=None) as batch_op:
