@@ -42,8 +42,8 @@ def _slug_base(name: str) -> str:
     return slug or "desk-" + "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(6))
 
 
-def create(ctx: Context, name: str, actor: str) -> CounterAccount:
-    base = _slug_base(name)
+def create(ctx: Context, name: str, actor: str, slug: str | None = None) -> CounterAccount:
+    base = slug or _slug_base(name)
     with ctx.db.session() as s:
         taken = set(s.exec(select(CounterAccount.slug)))
         slug, n = base, 2

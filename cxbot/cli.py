@@ -134,21 +134,30 @@ def run(host: str, port: int) -> None:
     runtime.stop()
 
 
-@main.command(help="Start cxbot and the LINE WORKS sandbox wired together, with a demo tenant.")
+@main.command(help="Start cxbot and the LINE WORKS / LINE / mail sandbox wired together, with a demo tenant.")
 @click.option("--port", default=8000, show_default=True, type=int, help="cxbot's port")
 @click.option("--sandbox-port", default=8001, show_default=True, type=int)
-def demo(port: int, sandbox_port: int) -> None:
+@click.option("--smtp-port", default=2525, show_default=True, type=int, help="cxbot's SMTP receiver")
+@click.option("--empty", is_flag=True, help="no ready-made counter account")
+def demo(port: int, sandbox_port: int, smtp_port: int, empty: bool) -> None:
     from cxbot.demo import start_demo
 
     _setup_logging()
     stop = _wait_for_signal()
-    d = start_demo(port=port, sandbox_port=sandbox_port)
+    d = start_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, ready_desk=not empty)
     click.echo("")
-    click.echo(f"  cxbot   {d.cxbot_url}   (hub bot callback: {d.cxbot_url}/callback)")
-    click.echo(f"  sandbox {d.sandbox_url}")
+    click.echo(f"  cxbot    {d.cxbot_url}   (hub bot callback: {d.cxbot_url}/callback)")
+    click.echo(f"  sandbox  {d.sandbox_url}   (LINE WORKS, LINE, LINE Developers console, mail)")
+    if d.runtime.smtp is not None:
+        click.echo(f"  SMTP     127.0.0.1:{d.runtime.smtp.port}   (cxbot's receiver for the desks' addresses)")
     click.echo("")
     click.echo(f"  Open the chat page: {d.sandbox_url}/")
-    click.echo("  Pick 管理 花子 (admin) and write こんにちは to the hub bot.  Ctrl-C stops.")
+    click.echo("  - LINE WORKS tab, 管理 花子 (admin): write こんにちは to the hub bot for the setup menu.")
+    if d.desk is not None:
+        click.echo(f"  - A ready desk 「デモ窓口」: LINE tab (サンプル商店), メール tab ({d.desk.address}),")
+        click.echo("    or an employee (田中 一郎) writing to デモ窓口Bot; agents 佐藤 健 / 鈴木 美咲 answer in the")
+        click.echo("    CX Talk room that appears in their LINE WORKS tab.")
+    click.echo("  Ctrl-C stops.")
     stop.wait()
     d.stop()
 

@@ -104,13 +104,14 @@ def seed_sandbox(sandbox_url: str, callback_url: str, token_lifetime: int = 3600
 LINE_CUSTOMERS = ("山田 太郎", "Emma Wilson")
 
 
-def seed_line(sandbox_url: str) -> dict:
-    """A LINE Official Account (as LINE Developers console shows it) and two LINE customers."""
+def seed_line(sandbox_url: str, customers: bool = True) -> dict:
+    """A LINE Official Account (as LINE Developers console shows it), and two LINE customers."""
     with httpx.Client(base_url=sandbox_url, timeout=10) as http:
-        channel = http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店"})
+        name = "サンプル商店" if customers else "サンプル商店 新店舗"
+        channel = http.post("/_sandbox/line/channels", json={"displayName": name})
         channel.raise_for_status()
-        for name in LINE_CUSTOMERS:
-            http.post("/_sandbox/line/users", json={"displayName": name}).raise_for_status()
+        for person in LINE_CUSTOMERS if customers else ():
+            http.post("/_sandbox/line/users", json={"displayName": person}).raise_for_status()
     return channel.json()
 
 
@@ -143,6 +144,8 @@ class Demo:
     sandbox: ServerThread
     runtime: Runtime
     tenant: Tenant
+    desk: object = None
+    spare_line: dict | None = None
 
     @property
     def ctx(self) -> Context:
@@ -163,20 +166,40 @@ class Demo:
 
 
 def start_demo(port: int = 8000, sandbox_port: int = 8001, instance_path: Path = Path("instance/demo"),
-               database_url: str = "", **overrides) -> Demo:
+               database_url: str = "", smtp_port: int = 2525, ready_desk: bool = True, **overrides) -> Demo:
     from werkzeug.serving import make_server
 
-    sandbox = serve_in_thread(create_sandbox(), "127.0.0.1", sandbox_port, name="sandbox")
+    from cxbot.sandbox.mail import start_catcher
+
+    if not database_url:
+        # The sandbox starts empty every time; a database from an earlier demo would point at
+        # bots and channels that no longer exist.
+        for leftover in instance_path.glob("cxbot.db*"):
+            leftover.unlink()
+    sandbox_app = create_sandbox()
+    sandbox = serve_in_thread(sandbox_app, "127.0.0.1", sandbox_port, name="sandbox")
+    catcher_port = start_catcher(sandbox_app.world)  # the email customers' mail server
     # Bind cxbot's socket first so the hub bot's callback URL is known before seeding.
     probe = make_server("127.0.0.1", port, lambda e, s: [])
     cxbot_port = probe.server_port
     probe.server_close()
     cxbot_url = f"http://127.0.0.1:{cxbot_port}"
     tenant = seed_sandbox(sandbox.url, f"{cxbot_url}/callback")
-    seed_line(sandbox.url)
+    line_channel = seed_line(sandbox.url)
+    overrides.setdefault("smtp_url", f"smtp://127.0.0.1:{catcher_port}")
+    overrides.setdefault("smtp_listen", f"127.0.0.1:{smtp_port}")
     settings = demo_settings(tenant, sandbox.url, cxbot_url, instance_path, database_url, **overrides)
     ctx = build(settings)
-    # A token left from an earlier run was issued by an earlier sandbox: drop it.
     ctx.tokens.forget(tenant.client_id)
     runtime = start_background(settings, threading.Event(), web=True, port=cxbot_port, ctx=ctx)
-    return Demo(sandbox, runtime, tenant)
+    if runtime.smtp is not None:
+        httpx.post(f"{sandbox.url}/_sandbox/mail/settings", timeout=10, json={
+            "target": "smtp", "smtpHost": "127.0.0.1", "smtpPort": runtime.smtp.port}).raise_for_status()
+    demo = Demo(sandbox, runtime, tenant)
+    if ready_desk:
+        from cxbot.demo_desk import seed_desk
+
+        demo.desk = seed_desk(ctx, sandbox.url, line_channel)
+        # A second Official Account, not linked yet, for walking the LINE setup flow.
+        demo.spare_line = seed_line(sandbox.url, customers=False)
+    return demo

@@ -112,8 +112,8 @@ def test_the_same_message_id_is_relayed_once(desk):
 @pytest.mark.parametrize("headers", [
     {"Auto_Submitted": "auto-replied"},
     {"Precedence": "bulk"},
-    {"List_Id": "<news.customer.example>"},
     {"X_Autoreply": "yes"},
+    {"Return_Path": "<>", "X_Failed_Recipients": "someone@customer.example"},
 ])
 def test_machine_mail_is_never_relayed(desk, headers):
     w, address, _ = desk
@@ -183,3 +183,12 @@ def test_a_relay_can_post_raw_mime_to_the_webhook(desk):
     texts = wait_room_text(w, room["roomId"], "よろしくお願いします")
     assert any("問い合わせ" in t for t in texts)  # the decoded subject
     assert httpx.post(links.webhook_url(w.ctx, "mail", "nope"), content=raw).status_code == 404
+
+
+def test_mail_through_a_google_group_is_relayed(desk):
+    """support@ as a Google Group forwards customers' mail with List-Id: it is an inquiry."""
+    w, address, _ = desk
+    send_mail(w, address, "グループ経由", "グループから届いた質問", List_Id="<support.company.example>",
+              Precedence="list")
+    room = wait_room(w, "山田 太郎")
+    wait_room_text(w, room["roomId"], "グループから届いた質問")

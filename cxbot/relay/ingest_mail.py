@@ -121,8 +121,10 @@ def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
         return
     sender = (mail.sender or "").lower()
     # The loop guard: machine mail, and mail from cxbot itself, never becomes an inquiry.
-    if mail.is_auto or not sender or _is_ours(ctx, sender) or is_own_message_id(mail.message_id,
-                                                                                 ctx.settings.mail_domain):
+    # Mailing-list mail is relayed: a support@ Google Group forwards real customers' mail that way.
+    machine = mail.auto_kind is not None and mail.auto_kind != "list"
+    if machine or not sender or _is_ours(ctx, sender) or is_own_message_id(mail.message_id,
+                                                                           ctx.settings.mail_domain):
         log.info("mail %s not relayed (%s)", mail.message_id, mail.auto_kind or "from cxbot")
         return
     conv = _threaded(ctx, mail, rcpts)
