@@ -6,9 +6,8 @@ import pytest
 
 from cxbot import links
 from cxbot.models import OutboxItem
-from tests.conftest import wait_for
 from tests.relay_helpers import (agent_rooms, agent_says, line_chat, line_desk, line_says, room_texts,
-                                 wait_line_answer, wait_room, wait_room_text)
+                                 wait_room, wait_room_text)
 
 pytestmark = pytest.mark.database
 

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import acts
 from .bots import parse_bot_fields
-from .errors import ApiError, ControlError
+from .errors import ApiError, ControlError, control_errors, created as _created, json_body as _body
 from .files import file_response
 from .world import (
     CALLBACK_MESSAGE_TYPES, DEFAULT_CHANNEL_EVENTS, DEFAULT_DOMAIN_ID, Bot, BotDomain, Fault, World, now,
@@ -26,24 +26,7 @@ def _world() -> World:
     return current_app.world
 
 
-def _body(kind=dict):
-    data = request.get_json(silent=True, force=True)
-    if data is None and not request.get_data(cache=True):
-        data = {}
-    if not isinstance(data, kind if isinstance(kind, tuple) else (kind,)):
-        raise ControlError(400, "the request body must be a JSON object")
-    return data
-
-
-def _created(body, status: int = 201):
-    resp = jsonify(body)
-    resp.status_code = status
-    return resp
-
-
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError):
-    return exc.response()
+control_errors(bp)
 
 
 @bp.errorhandler(ApiError)
@@ -51,10 +34,6 @@ def _api_error(exc: ApiError):
     # Shared validators raise ApiError; the control API answers in its own shape.
     return ControlError(exc.status, exc.description).response()
 
-
-@bp.errorhandler(ValueError)
-def _value_error(exc: ValueError):
-    return ControlError(400, str(exc)).response()
 
 
 # --------------------------------------------------------------------------- world setup

@@ -69,3 +69,27 @@ class ControlError(Exception):
         resp = jsonify({"error": self.message, **self.extra})
         resp.status_code = self.status
         return resp
+
+
+def json_body(kind=dict):
+    """The control request's JSON body (an empty body counts as {}), or a 400."""
+    from flask import request
+
+    data = request.get_json(silent=True, force=True)
+    if data is None and not request.get_data(cache=True):
+        data = {}
+    if not isinstance(data, kind if isinstance(kind, tuple) else (kind,)):
+        raise ControlError(400, "the request body must be a JSON object")
+    return data
+
+
+def created(body, status: int = 201):
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def control_errors(bp) -> None:
+    """Control blueprints answer ControlError and ValueError as `{"error": ...}` with a 4xx."""
+    bp.register_error_handler(ControlError, lambda exc: exc.response())
+    bp.register_error_handler(ValueError, lambda exc: ControlError(400, str(exc)).response())

@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..errors import ControlError
+from ..errors import ControlError, control_errors, created as _created, json_body as _body
 from . import acts
 from .state import ChannelConflict, LineWorld
 from .webhooks import test_delivery
@@ -48,29 +48,7 @@ def _line() -> LineWorld:
     return current_app.world.line
 
 
-def _body(kind=dict):
-    data = request.get_json(silent=True, force=True)
-    if data is None and not request.get_data(cache=True):
-        data = {}
-    if not isinstance(data, kind if isinstance(kind, tuple) else (kind,)):
-        raise ControlError(400, "the request body must be a JSON object")
-    return data
-
-
-def _created(body, status: int = 201):
-    resp = jsonify(body)
-    resp.status_code = status
-    return resp
-
-
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError):
-    return exc.response()
-
-
-@bp.errorhandler(ValueError)
-def _value_error(exc: ValueError):
-    return ControlError(400, str(exc)).response()
+control_errors(bp)
 
 
 @bp.errorhandler(ChannelConflict)

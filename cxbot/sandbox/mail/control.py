@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ..errors import ControlError
+from ..errors import ControlError, control_errors, created as _created, json_body as _body
 from . import customer
 from .catcher import catcher_state, start_catcher, stop_catcher
 from .state import CatcherFault, MailWorld, SentMail, attachment_bytes, now, read_mail
@@ -53,29 +53,7 @@ def _mail() -> MailWorld:
     return current_app.world.mail
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True, force=True)
-    if data is None and not request.get_data(cache=True):
-        data = {}
-    if not isinstance(data, dict):
-        raise ControlError(400, "the request body must be a JSON object")
-    return data
-
-
-def _created(body, status: int = 201):
-    resp = jsonify(body)
-    resp.status_code = status
-    return resp
-
-
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError):
-    return exc.response()
-
-
-@bp.errorhandler(ValueError)
-def _value_error(exc: ValueError):
-    return ControlError(400, str(exc)).response()
+control_errors(bp)
 
 
 # --------------------------------------------------------------------------- settings, catcher
