@@ -252,6 +252,10 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
             shown = ", ".join(value) or "(none)"
         elif f.name == "database_url" and not value:
             shown = f"(default) {settings.sqlite_default_url}"
+        elif f.name == "database_url":
+            from sqlalchemy.engine import make_url
+
+            shown = make_url(value).render_as_string(hide_password=True)
         else:
             shown = str(value) if value != "" else "(not set)"
         rows.append((var, shown))

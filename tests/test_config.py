@@ -97,3 +97,10 @@ def test_cxbot_help_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "cxbot.cli", "--help"], capture_output=True, text=True, check=True)
     for command in ("config", "db", "worker", "run", "demo", "secret"):
         assert command in out.stdout
+
+
+def test_config_check_hides_the_database_password():
+    env = good_env(CXBOT_DATABASE_URL="postgresql://cx:hunter2secret@db.internal/cxbot")
+    result = CliRunner().invoke(main, ["config", "check"], env=env)
+    assert "hunter2secret" not in result.output
+    assert "db.internal/cxbot" in result.output
