@@ -18,7 +18,7 @@ NAME_MAX = 50
 
 
 def all_accounts(ctx: Context) -> list[CounterAccount]:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return list(s.exec(select(CounterAccount).order_by(CounterAccount.id)))
 
 
@@ -27,7 +27,7 @@ def get(ctx: Context, account_id: int | str) -> CounterAccount | None:
         key = int(account_id)
     except (TypeError, ValueError):
         return None
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return s.get(CounterAccount, key)
 
 
@@ -77,6 +77,6 @@ def set_agents(ctx: Context, account_id: int, user_ids: list[str], names: list[s
 
 
 def name_taken(ctx: Context, name: str, except_id: int | None = None) -> bool:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         row = s.exec(select(CounterAccount).where(CounterAccount.name == name)).first()
         return row is not None and row.id != except_id

@@ -35,7 +35,7 @@ def is_admin(ctx: Context, user_id: str | None) -> bool:
     configured = ctx.settings.admins
     if user_id in configured:
         return True
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         if s.get(Admin, user_id) is not None:
             return True
     emails = {a.lower() for a in configured if "@" in a}
@@ -46,7 +46,7 @@ def is_admin(ctx: Context, user_id: str | None) -> bool:
 
 
 def added(ctx: Context) -> list[Admin]:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return list(s.exec(select(Admin).order_by(Admin.added_at)))
 
 

@@ -16,5 +16,5 @@ def record(ctx: Context, actor: str, action: str, target: str = "", detail: str 
 
 
 def recent(ctx: Context, limit: int = 15) -> list[AuditEntry]:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return list(s.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

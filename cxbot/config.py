@@ -60,7 +60,7 @@ class Settings:
     # An admin's setup conversation is dropped after this many idle seconds.
     flow_timeout: int = 1800
     # How often a worker polls for stored events when nothing woke it.
-    worker_poll_interval: float = 0.2
+    worker_poll_interval: float = 0.05
     # How long a claimed inbound event or outbox row is reserved for its worker (a killed
     # worker's rows come back after this), and the outbox's first retry delay (doubling, jittered).
     outbox_lease: float = 60.0

@@ -28,7 +28,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # pool_recycle instead of a ping before every checkout: a webhook must not pay a round trip.
+    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -47,8 +48,12 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def on_begin(conn):
         # SQLite has one writer; taking the write lock up front means a read-then-write
         # transaction waits its turn instead of failing with "database is locked"
-        # half-way, and gives row-lock semantics to the token refresh.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # half-way, and gives row-lock semantics to the token refresh. Read-only
+        # sessions (Database.read) take no lock, so they never queue behind writers.
+        if conn.get_execution_options().get("cxbot_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -59,6 +64,7 @@ class Database:
     def __init__(self, url: str):
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
+        self._read_engine = self.engine.execution_options(cxbot_read_only=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -70,6 +76,14 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite it does not take the write lock."""
+        with Session(self._read_engine, expire_on_commit=False) as s:
+            yield s
+            # Ending with commit (not rollback) keeps the loaded rows usable after the session.
+            s.commit()
 
     def ping(self) -> bool:
         try:

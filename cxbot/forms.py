@@ -34,7 +34,7 @@ def issue(ctx: Context, user_id: str, flow: str, step: str) -> str:
 
 
 def _usable(ctx: Context, token: str) -> SecretForm | None:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         form = s.get(SecretForm, token)
     if form is None or form.used_at is not None or form.expires_at <= time.time():
         return None

@@ -30,18 +30,37 @@ def webhook_url(ctx: Context, kind: str, token: str) -> str:
 
 
 def get(ctx: Context, account_id: int, kind: str) -> ChannelLink | None:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return s.exec(select(ChannelLink).where(ChannelLink.counter_account_id == account_id,
                                                 ChannelLink.kind == kind)).first()
 
 
-def by_token(ctx: Context, token: str) -> ChannelLink | None:
-    with ctx.db.session() as s:
-        return s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first()
+# Webhooks look their link up on every request; a short cache keeps that off the database.
+# Changes made in this process clear it at once; other processes see them within the TTL,
+# and the worker re-reads the link before it relays anything.
+_CACHE_TTL = 3.0
+_by_token_cache: dict[str, tuple[float, ChannelLink | None]] = {}
+
+
+def by_token(ctx: Context, token: str, fresh: bool = False) -> ChannelLink | None:
+    hit = _by_token_cache.get(token)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now and not fresh:
+        return hit[1]
+    with ctx.db.read() as s:
+        link = s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first()
+    if len(_by_token_cache) > 10_000:
+        _by_token_cache.clear()
+    _by_token_cache[token] = (now + _CACHE_TTL, link)
+    return link
+
+
+def _forget_cached() -> None:
+    _by_token_cache.clear()
 
 
 def is_retired(ctx: Context, token: str) -> bool:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return s.get(RetiredWebhook, token) is not None
 
 
@@ -89,6 +108,7 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
         s.refresh(link)
         account = s.get(CounterAccount, account_id)
         target = f"{account.name} / {kind}"
+    _forget_cached()
     audit.record(ctx, actor, f"link.{kind}.save", target,
                  ", ".join(f"{k}={v}" for k, v in info_.items() if v) + (" (linked)" if linked else ""))
     return Saved(link, created)
@@ -102,6 +122,7 @@ def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelL
         s.add(link)
         account = s.get(CounterAccount, link.counter_account_id)
         target = f"{account.name} / {link.kind}"
+    _forget_cached()
     audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", target)
     return link
 
@@ -118,6 +139,7 @@ def delete(ctx: Context, link_id: int, actor: str) -> ChannelLink | None:
         account = s.get(CounterAccount, link.counter_account_id)
         target = f"{account.name} / {link.kind}"
         s.delete(link)
+    _forget_cached()
     audit.record(ctx, actor, f"link.{link.kind}.delete", target)
     return link
 

@@ -19,7 +19,7 @@ def store(ctx: Context, file_name: str, content_type: str, data: bytes) -> str:
 
 
 def get(ctx: Context, token: str) -> Media | None:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return s.get(Media, token)
 
 

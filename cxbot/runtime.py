@@ -16,7 +16,9 @@ from cxbot.relay import ingest_mail, senders
 from cxbot.relay.outbox import Drainer
 from cxbot.worker import Worker
 
-# Outbox threads per process: conversations are independent, so a slow one does not hold the rest.
+# Threads per process. Stored events are taken head of line per room / customer / admin and
+# outbox rows per conversation, so more threads add throughput without reordering anything.
+WORKERS = 3
 DRAINERS = 3
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,8 @@ log = logging.getLogger(__name__)
 class Runtime:
     ctx: Context
     stop_event: threading.Event
-    worker_thread: threading.Thread
-    scheduler: Scheduler
+    worker_threads: tuple[threading.Thread, ...]
+    scheduler: Scheduler | None
     web: ServerThread | None = None
     drainer_threads: tuple[threading.Thread, ...] = ()
     smtp: SmtpReceiver | None = None
@@ -40,9 +42,9 @@ class Runtime:
         if self.smtp is not None:
             self.smtp.stop()
         self.ctx.outbox_wakeup.set()
-        self.scheduler.stop()
-        self.worker_thread.join(timeout=10)
-        for thread in self.drainer_threads:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for thread in self.worker_threads + self.drainer_threads:
             thread.join(timeout=10)
         self.ctx.close()
 
@@ -51,12 +53,12 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
                      host: str = "127.0.0.1", port: int = 8000, ctx: Context | None = None) -> Runtime:
     ctx = ctx or build(settings)
     server = serve_in_thread(create_app(ctx), host, port, name="cxbot") if web else None
-    worker_thread = Worker(ctx).start(stop)
+    workers = tuple(Worker(ctx).start(stop) for _ in range(WORKERS))
     drainers = tuple(Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}").start(stop, ctx.outbox_wakeup)
                      for i in range(DRAINERS))
     scheduler = Scheduler(ctx)
     scheduler.start()
-    return Runtime(ctx, stop, worker_thread, scheduler, server, drainers, start_smtp(ctx))
+    return Runtime(ctx, stop, workers, scheduler, server, drainers, start_smtp(ctx))
 
 
 def start_smtp(ctx: Context) -> SmtpReceiver | None:

@@ -17,7 +17,7 @@ from cxbot.works import messages as m
 
 
 def pending_flow(ctx: Context, token: str) -> FlowState | None:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return s.exec(select(FlowState).where(FlowState.webhook_token == token)).first()
 
 
@@ -33,7 +33,7 @@ def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     msg = json.loads(body)
     token = msg["token"]
     admin = None
-    link = links.by_token(ctx, token)
+    link = links.by_token(ctx, token, fresh=True)
     if link is not None:
         admin = links.info(link).get("configured_by")
     else:

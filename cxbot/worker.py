@@ -27,7 +27,7 @@ Handler = Callable[[Context, str, "str | None"], None]
 class Worker:
     def __init__(self, ctx: Context, name: str | None = None):
         self.ctx = ctx
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.handlers: dict[str, Handler] = {
             "hub": hub.handle,
             "line_verify": verification.handle,

@@ -165,7 +165,7 @@ class Engine:
     # -- persistence -----------------------------------------------------------------
 
     def _load(self, user_id: str) -> FlowState | None:
-        with self.ctx.db.session() as s:
+        with self.ctx.db.read() as s:
             return s.get(FlowState, user_id)
 
     def _data(self, state: FlowState) -> dict:

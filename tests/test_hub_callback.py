@@ -26,7 +26,8 @@ def cx(make_wired):
     # Keep the worker from consuming what these tests store, so the table shows exactly what was kept.
     w.runtime.stop_event.set()
     w.ctx.wakeup.set()
-    w.runtime.worker_thread.join(5)
+    for thread in w.runtime.worker_threads:
+        thread.join(5)
     return w
 
 
@@ -91,7 +92,6 @@ def test_malformed_json_is_400(cx, raw):
 
 def test_healthz_reports_database_and_worker(make_wired):
     w = make_wired()
-    w.runtime.worker_thread  # started by the runtime: its heartbeat is written at once
     resp = httpx.get(f"{w.url}/healthz")
     assert resp.status_code == 200
     body = resp.json()

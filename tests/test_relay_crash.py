@@ -67,7 +67,7 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_no_push(tmp_path, databas
     web = serve_in_thread(create_app(ctx), port=port)  # the web side only: no worker in this process
     from cxbot.runtime import Runtime
 
-    w = Wired(Runtime(ctx, threading.Event(), threading.Thread(), None, web), tenant, sandbox, sandbox_http)  # type: ignore[arg-type]
+    w = Wired(Runtime(ctx, threading.Event(), (), None, web), tenant, sandbox, sandbox_http)  # type: ignore[arg-type]
     env = worker_env(settings)
     first = start_worker(env)
     second = None

@@ -135,7 +135,7 @@ def note_in_room(ctx: Context, who: Sender, text: str) -> bool:
 
 def known_name(ctx: Context, who: Sender) -> str | None:
     """The stored display name of a contact, so the profile API is asked once per customer."""
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         row = s.exec(select(Contact.display_name).where(Contact.counter_account_id == who.counter_account_id,
                                                         Contact.kind == who.kind,
                                                         Contact.source_id == who.source_id)).first()
@@ -149,6 +149,6 @@ def already_recorded(s: Session, conversation_id: int, direction: str, source_id
 
 
 def by_room(ctx: Context, channel_id: str) -> Conversation | None:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return s.exec(select(Conversation).where(Conversation.room_channel_id == channel_id)
                       .order_by(Conversation.id.desc())).first()

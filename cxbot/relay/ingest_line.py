@@ -50,7 +50,7 @@ def _download(ctx: Context, client: LineClient, message: dict) -> dict:
 def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     envelope = json.loads(body)
     event = envelope["event"]
-    link = links.by_token(ctx, link_token) if link_token else None
+    link = links.by_token(ctx, link_token, fresh=True) if link_token else None
     if link is None or not link.linked:
         return  # deleted or unlinked since it arrived: it does not reach CX Talk
     source = event.get("source") or {}

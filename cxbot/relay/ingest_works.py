@@ -27,7 +27,7 @@ def bot_client(ctx: Context, link) -> WorksClient:
 
 
 def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
-    link = links.by_token(ctx, link_token) if link_token else None
+    link = links.by_token(ctx, link_token, fresh=True) if link_token else None
     if link is None:
         return
     event = parse_event(body)

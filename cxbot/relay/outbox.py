@@ -60,15 +60,17 @@ def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
 def claim(db: Database, limit: int = 10, lease: float = 60.0) -> list[OutboxItem]:
     """Lease the head row of up to `limit` conversations whose head is due."""
     now = time.time()
+    unsent = OutboxItem.status.in_(("pending", "sending"))
+    with db.read() as s:
+        # Look before locking: an idle drainer polls often and must not take the write lock for nothing.
+        if s.exec(select(OutboxItem.id).where(unsent, OutboxItem.not_before <= now).limit(1)).first() is None:
+            return []
     with db.session() as s:
-        # Expired leases (a drainer died mid-send) become due again.
-        s.execute(update(OutboxItem).where(OutboxItem.status == "sending", OutboxItem.not_before <= now)
-                  .values(status="pending"))
-        heads = (select(func.min(OutboxItem.id))
-                 .where(OutboxItem.status.in_(("pending", "sending")))
-                 .group_by(OutboxItem.conversation_id))
+        heads = select(func.min(OutboxItem.id)).where(unsent).group_by(OutboxItem.conversation_id)
+        # A head is due when it waits (pending, its retry time reached) or when its lease ran out
+        # (sending: the drainer that took it died mid-send).
         stmt = (select(OutboxItem)
-                .where(OutboxItem.id.in_(heads), OutboxItem.status == "pending", OutboxItem.not_before <= now)
+                .where(OutboxItem.id.in_(heads), unsent, OutboxItem.not_before <= now)
                 .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
         rows = list(s.exec(stmt))
         for row in rows:

@@ -111,7 +111,7 @@ def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
 # -- answers back to the customer --------------------------------------------------------
 
 def _link(ctx: Context, conv: Conversation):
-    link = links.by_token(ctx, conv.link_token) if conv.link_token else None
+    link = links.by_token(ctx, conv.link_token, fresh=True) if conv.link_token else None
     if link is None or not link.linked:
         raise Failure("the channel is not linked any more (連携解除 or 情報を削除)", retryable=False)
     return link
