@@ -50,6 +50,9 @@ def works_key(prefix: str, body: bytes, now: float | None = None) -> str:
     return f"{prefix}:{hashlib.sha256(body).hexdigest()}:{bucket}"
 
 
+_INSERT = insert(InboundEvent.__table__)  # built once: its compiled form is cached
+
+
 def store(db: Database, source: str, key: str, body: bytes, link_token: str | None = None,
           order_key: str = "") -> bool:
     """Store an event; False when one with the same key was stored already."""
@@ -58,7 +61,7 @@ def store(db: Database, source: str, key: str, body: bytes, link_token: str | No
     try:
         # A plain INSERT, no ORM unit of work: this runs inside the webhook's 2-second budget.
         with db.engine.begin() as conn:
-            conn.execute(insert(InboundEvent.__table__).values(**row))
+            conn.execute(_INSERT, row)
         return True
     except IntegrityError:
         return False

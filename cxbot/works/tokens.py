@@ -31,12 +31,19 @@ class TokenStore:
         self.vault = vault
         self.http = http
         self.auth_url = auth_url
+        # This process's copy of each valid token, so an API call costs no database round trip.
+        self._cache: dict[str, tuple[str, float]] = {}
 
     def get(self, app: WorksApp) -> str:
-        with self.db.session() as s:
+        hit = self._cache.get(app.client_id)
+        if hit is not None and hit[1] > time.time() + CALLER_SKEW:
+            return hit[0]
+        with self.db.read() as s:
             row = s.exec(select(AccessToken).where(AccessToken.client_id == app.client_id)).first()
-            if row is not None and row.expires_at > time.time() + CALLER_SKEW:
-                return self.vault.decrypt(row.access_token_enc)
+        if row is not None and row.expires_at > time.time() + CALLER_SKEW:
+            token = self.vault.decrypt(row.access_token_enc)
+            self._cache[app.client_id] = (token, row.expires_at)
+            return token
         return self.renew(app, within=CALLER_SKEW)
 
     def renew(self, app: WorksApp, within: float = 0, stale: str | None = None) -> str:
@@ -49,6 +56,7 @@ class TokenStore:
             if row is not None:
                 current = self.vault.decrypt(row.access_token_enc)
                 if row.expires_at > now + within and current != stale:
+                    self._cache[app.client_id] = (current, row.expires_at)
                     return current  # someone renewed it while we waited for the lock
             grant = self._grant(app, row, now)
             if row is None:
@@ -64,6 +72,7 @@ class TokenStore:
             row.expires_at = now + grant.expires_in
             row.issued_at = now
             s.add(row)
+            self._cache[app.client_id] = (grant.access_token, row.expires_at)
             log.info("access token for client %s renewed; valid %d s", app.client_id, grant.expires_in)
             return grant.access_token
 
@@ -85,6 +94,7 @@ class TokenStore:
             return list(rows)
 
     def forget(self, client_id: str) -> None:
+        self._cache.pop(client_id, None)
         with self.db.session() as s:
             row = s.exec(select(AccessToken).where(AccessToken.client_id == client_id)).first()
             if row is not None:
