@@ -196,3 +196,17 @@ def test_the_audit_log_is_readable_in_chat_and_holds_no_secret(admin_chat):
     replies = admin_chat.press("履歴")
     text = text_of(replies)
     assert "account.create" in text and "Audited" in text and "管理 花子" in text
+
+
+def test_the_flows_speak_english_when_set(make_wired, admin):
+    w = make_wired(locale="en")
+    chat = Chat(w, admin.user_id)
+    chat.send("menu")
+    chat.press("Counter accounts")
+    chat.press("Create new")
+    replies = chat.send("Global Desk")
+    text = text_of(replies)
+    assert "global-desk@cxbot.localhost" in text
+    assert {"External channels", "Set agents", "Rename", "Back", "Cancel"} <= set(labels_of(replies[-1]))
+    replies = chat.press("External channels")
+    assert "Not set up" in text_of(replies)

@@ -96,3 +96,46 @@ def test_close_and_internal_notes(wired):
     from tests.conftest import wait_for
     from tests.relay_helpers import agent_rooms
     wait_for(lambda: len([r for r in agent_rooms(wired) if "山田" in r["title"]]) == 2, what="a second room")
+
+
+def test_a_forged_line_webhook_is_refused_and_stores_nothing(wired):
+    import httpx
+
+    from cxbot import inbox, links
+    from cxbot.signatures import sign
+
+    desk = line_desk(wired)
+    body = b'{"destination":"U1","events":[{"type":"message","mode":"active","timestamp":1,' \
+           b'"source":{"type":"user","userId":"U0"},"webhookEventId":"01X","message":{"id":"1","type":"text","text":"x"}}]}'
+    url = links.webhook_url(wired.ctx, "line", desk.token)
+    for signature in (sign("f" * 32, body), None):
+        headers = {"x-line-signature": signature} if signature else {}
+        assert httpx.post(url, content=body, headers=headers).status_code == 401
+    assert inbox.count(wired.ctx.db, sources=("line",)) == 0
+
+
+def test_an_agents_image_and_file_reach_the_line_customer(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "写真を送ってください"})
+    room = wait_room(wired, "山田 太郎")
+    wait_room_text(wired, room["roomId"], "写真を送ってください")
+    png = default_bot_png(32)
+    for name, kind, data, ctype in (("map.png", "image", png, "image/png"),
+                                    ("manual.pdf", "file", b"%PDF-1.4 demo", "application/pdf")):
+        wired.http.post("/_sandbox/act/file", json={
+            "userId": "c0a80001-0000-4000-8000-000000000002", "botId": int(wired.tenant.bot_id),
+            "channelId": room["roomId"], "fileName": name, "contentType": ctype,
+            "dataBase64": base64.b64encode(data).decode(), "kind": kind}).raise_for_status()
+    from tests.conftest import wait_for
+
+    def got():
+        msgs = [m["message"] for m in line_chat(wired, desk, yamada) if m["from"] == "bot"]
+        return msgs if len(msgs) >= 2 else None
+
+    image, link = wait_for(got, what="the image and the file at the customer")
+    assert image["type"] == "image" and image["originalContentUrl"].startswith(wired.url + "/media/")
+    import httpx
+
+    assert httpx.get(image["originalContentUrl"]).content == png
+    assert link["type"] == "text" and "manual.pdf" in link["text"]
