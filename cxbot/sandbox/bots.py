@@ -291,8 +291,9 @@ def register_domain(bot_id: str, domain_id: str):
         return created(dom.to_api(), status=200 if existing else 201)
 
 
-@bp.put("/bots/<bot_id>/domains/<domain_id>")
-def put_domain(bot_id: str, domain_id: str):
+@bp.route("/bots/<bot_id>/domains/<domain_id>", methods=["PUT", "PATCH"])
+def update_domain(bot_id: str, domain_id: str):
+    """PUT replaces both flags (unspecified ones reset); PATCH changes only those given."""
     require_token(*SCOPES_BOT_ADMIN)
     w = world()
     bot = get_bot(bot_id)
@@ -300,20 +301,7 @@ def put_domain(bot_id: str, domain_id: str):
     data = json_body()
     with w.lock:
         dom = _registered(bot, did)
-        dom.visible, dom.allow_to_selected_member = _domain_flags(data, dom, full=True)
-        return jsonify(dom.to_api())
-
-
-@bp.patch("/bots/<bot_id>/domains/<domain_id>")
-def patch_domain(bot_id: str, domain_id: str):
-    require_token(*SCOPES_BOT_ADMIN)
-    w = world()
-    bot = get_bot(bot_id)
-    did = _domain_id(domain_id)
-    data = json_body()
-    with w.lock:
-        dom = _registered(bot, did)
-        dom.visible, dom.allow_to_selected_member = _domain_flags(data, dom, full=False)
+        dom.visible, dom.allow_to_selected_member = _domain_flags(data, dom, full=request.method == "PUT")
         return jsonify(dom.to_api())
 
 
