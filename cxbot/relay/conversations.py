@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -33,15 +34,15 @@ class Sender:
 def _contact(ctx: Context, who: Sender) -> int:
     """The contact's id, creating it once even when two workers race."""
     for _ in range(2):
-        with ctx.db.session() as s:
+        with ctx.db.read() as s:
             row = s.exec(select(Contact).where(Contact.counter_account_id == who.counter_account_id,
                                                Contact.kind == who.kind,
                                                Contact.source_id == who.source_id)).first()
-            if row is not None:
-                if who.display_name and row.display_name != who.display_name:
-                    row.display_name = who.display_name
-                    s.add(row)
-                return row.id
+        if row is not None:
+            if who.display_name and row.display_name != who.display_name:
+                with ctx.db.session() as s:
+                    s.execute(update(Contact).where(Contact.id == row.id).values(display_name=who.display_name))
+            return row.id
         try:
             with ctx.db.session() as s:
                 row = Contact(counter_account_id=who.counter_account_id, kind=who.kind, source_id=who.source_id,
