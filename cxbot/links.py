@@ -57,6 +57,7 @@ def by_token(ctx: Context, token: str, fresh: bool = False) -> ChannelLink | Non
 
 def _forget_cached() -> None:
     _by_token_cache.clear()
+    _secrets_cache.clear()
 
 
 def is_retired(ctx: Context, token: str) -> bool:
@@ -68,8 +69,19 @@ def info(link: ChannelLink) -> dict:
     return json.loads(link.info_json or "{}")
 
 
+_secrets_cache: dict[str, dict] = {}
+
+
 def secrets_of(ctx: Context, link: ChannelLink) -> dict:
-    return json.loads(ctx.vault.decrypt(link.secrets_enc)) if link.secrets_enc else {}
+    """The link's decrypted credentials; memoised by ciphertext (webhooks need them per request)."""
+    if not link.secrets_enc:
+        return {}
+    hit = _secrets_cache.get(link.secrets_enc)
+    if hit is None:
+        if len(_secrets_cache) > 1000:
+            _secrets_cache.clear()
+        hit = _secrets_cache[link.secrets_enc] = json.loads(ctx.vault.decrypt(link.secrets_enc))
+    return dict(hit)
 
 
 def state(link: ChannelLink | None) -> str:
