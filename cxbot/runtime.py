@@ -16,10 +16,6 @@ from cxbot.relay import ingest_mail, senders
 from cxbot.relay.outbox import Drainer
 from cxbot.worker import Worker
 
-# Threads per process. Stored events are taken head of line per room / customer / admin and
-# outbox rows per conversation, so more threads add throughput without reordering anything.
-WORKERS = 3
-DRAINERS = 3
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +49,10 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
                      host: str = "127.0.0.1", port: int = 8000, ctx: Context | None = None) -> Runtime:
     ctx = ctx or build(settings)
     server = serve_in_thread(create_app(ctx), host, port, name="cxbot") if web else None
-    workers = tuple(Worker(ctx).start(stop) for _ in range(WORKERS))
+    n_workers, n_drainers = settings.thread_counts
+    workers = tuple(Worker(ctx).start(stop) for _ in range(n_workers))
     drainers = tuple(Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}").start(stop, ctx.outbox_wakeup)
-                     for i in range(DRAINERS))
+                     for i in range(n_drainers))
     scheduler = Scheduler(ctx)
     scheduler.start()
     return Runtime(ctx, stop, workers, scheduler, server, drainers, start_smtp(ctx))

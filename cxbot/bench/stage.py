@@ -46,6 +46,10 @@ def subprocess_env(settings: config.Settings) -> dict[str, str]:
     env["CXBOT_INSTANCE_PATH"] = str(settings.instance_path)
     env["CXBOT_ADMINS"] = ",".join(settings.admins)
     env["CXBOT_SMTP_LISTEN"] = f"127.0.0.1:{free_port()}"
+    # Tuning knobs may be passed through, to compare settings on the same machine.
+    for knob in ("CXBOT_WORKER_THREADS", "CXBOT_OUTBOX_THREADS", "CXBOT_WORKER_POLL_INTERVAL"):
+        if os.environ.get(knob):
+            env[knob] = os.environ[knob]
     return env
 
 
