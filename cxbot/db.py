@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -65,6 +66,18 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._read_engine = self.engine.execution_options(cxbot_read_only=True)
+        self._inbox_writer = None
+        self._writer_lock = threading.Lock()
+
+    def inbox_writer(self):
+        """This process's group-commit writer for webhook events (started on first use)."""
+        if self._inbox_writer is None:
+            from cxbot.inbox_writer import InboxWriter
+
+            with self._writer_lock:
+                if self._inbox_writer is None:
+                    self._inbox_writer = InboxWriter(self.engine)
+        return self._inbox_writer
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -94,4 +107,7 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        if self._inbox_writer is not None:
+            self._inbox_writer.stop()
+            self._inbox_writer = None
         self.engine.dispose()

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import select
 
 from cxbot.db import Database
@@ -49,49 +49,13 @@ def works_key(prefix: str, body: bytes, now: float | None = None) -> str:
     return f"{prefix}:{hashlib.sha256(body).hexdigest()}:{bucket}"
 
 
-_INSERT = insert(InboundEvent.__table__)  # built once: its compiled form is cached
-
-
 def store(db: Database, source: str, key: str, body: bytes, link_token: str | None = None,
           order_key: str = "") -> bool:
     """Store an event; False when one with the same key was stored already."""
     row = dict(source=source, link_token=link_token, idempotency_key=key, order_key=order_key,
                body=body.decode("utf-8"), received_at=time.time(), status="pending", attempts=0, not_before=0.0)
-    # This runs inside the webhook's time budget on every request: one INSERT on a pooled
-    # DBAPI connection, with the statement compiled once per database.
-    sql, params = _compiled_insert(db, row)
-    conn = db.engine.raw_connection()
-    dbapi = db.engine.dialect.dbapi
-    try:
-        cur = conn.cursor()
-        if db.engine.dialect.name == "sqlite":
-            cur.execute("BEGIN IMMEDIATE")
-        cur.execute(sql, params)
-        conn.commit()
-        return True
-    except dbapi.IntegrityError:
-        conn.rollback()
-        return False
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        conn.close()
-
-
-_compiled: dict[str, tuple] = {}
-
-
-def _compiled_insert(db: Database, row: dict) -> tuple[str, object]:
-    dialect = db.engine.dialect
-    hit = _compiled.get(dialect.name)
-    if hit is None:
-        compiled = _INSERT.compile(dialect=dialect, column_keys=list(row))
-        hit = _compiled[dialect.name] = (compiled.string, compiled.positiontup)
-    sql, positions = hit
-    if positions:
-        return sql, tuple(row[k] for k in positions)
-    return sql, row
+    # Inside the webhook's time budget: handed to this process's group-commit writer.
+    return db.inbox_writer().write(row)
 
 
 def claim(db: Database, sources: Iterable[str], limit: int = 5, lease: float = LEASE_SECONDS) -> list[Claimed]:
