@@ -114,3 +114,25 @@ def test_refresh_survives_refresh_token_rotation(make_ctx, sandbox_http):
     assert len(tokens) == 3
     kinds = [g for g in grants(sandbox_http)]
     assert all(g["status"] == 200 for g in kinds)
+
+
+def test_two_processes_issuing_the_first_token_at_once_both_get_one(make_ctx, sandbox_http, admin):
+    ctx1, tenant = make_ctx()
+    ctx2, _ = make_ctx(tenant)
+    barrier = threading.Barrier(2)
+    tokens: dict[str, str] = {}
+
+    def first(name, ctx):
+        barrier.wait()
+        tokens[name] = ctx.tokens.get(ctx.hub_app)
+
+    threads = [threading.Thread(target=first, args=(n, c)) for n, c in (("a", ctx1), ("b", ctx2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert set(tokens) == {"a", "b"}  # neither raised
+    with ctx1.db.session() as s:
+        assert len(s.exec(select(AccessToken)).all()) == 1
+    ctx1.works.get_user(admin.user_id)
+    ctx2.works.get_user(admin.user_id)

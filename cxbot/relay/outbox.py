@@ -139,10 +139,12 @@ class Drainer:
                 dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
                 log.warning("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
                             " — gave up" if dead else "; will retry")
-            except Exception as exc:  # a bug: give up on this row, keep draining the rest
+            except Exception as exc:
+                # Unexpected: a database hiccup or a race heals on a retry, a bug does not; either
+                # way the row gets the usual tries and then the visible note, never silence.
                 log.exception("outbox %s %s crashed", item.id, item.action)
-                mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}", retryable=False),
-                            self.on_dead)
+                mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}"), self.on_dead,
+                            self.ctx.settings.outbox_backoff)
             else:
                 mark_sent(self.ctx.db, item)
         return len(items)

@@ -11,6 +11,7 @@ import logging
 import time
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from cxbot.crypto import Vault
@@ -48,6 +49,14 @@ class TokenStore:
 
     def renew(self, app: WorksApp, within: float = 0, stale: str | None = None) -> str:
         """Make sure the stored token outlives `within` seconds and is not `stale`; return it."""
+        try:
+            return self._renew(app, within, stale)
+        except IntegrityError:
+            # Two processes issued the first token at once (there was no row to lock yet):
+            # the other one's row is there now, and it is fresh.
+            return self._renew(app, within, stale)
+
+    def _renew(self, app: WorksApp, within: float, stale: str | None) -> str:
         with self.db.session() as s:
             row = s.exec(
                 select(AccessToken).where(AccessToken.client_id == app.client_id).with_for_update()
