@@ -26,21 +26,27 @@ class Desk:
     bot_id: int
 
 
+def link_line(ctx: Context, sandbox: httpx.Client, account_id: int, channel: dict, actor: str) -> str:
+    """Link a sandbox LINE Official Account as the LINE setup flow's [OK] would, and paste the
+    Webhook URL in the sandbox's console; returns the webhook token."""
+    token = links.new_token()
+    links.save(ctx, account_id, "line", actor=actor, token=token, linked=True,
+               info_={"channel_id": channel["channelId"], "basic_id": channel["basicId"],
+                      "display_name": channel.get("displayName", ""), "configured_by": actor},
+               secrets_={"channel_secret": channel["channelSecret"], "access_token": channel["accessToken"]})
+    sandbox.post("/_sandbox/line/console/webhook", json={
+        "channelId": channel["channelId"], "endpoint": links.webhook_url(ctx, "line", token),
+        "useWebhook": True}).raise_for_status()
+    return token
+
+
 def seed_desk(ctx: Context, sandbox_url: str, line_channel: dict) -> Desk:
     agents = [u for u in USERS if u.role == "agent"]
     account = accounts.create(ctx, DESK_NAME, ADMIN.user_id, slug="support")
     accounts.set_agents(ctx, account.id, [a.user_id for a in agents], [a.email for a in agents], ADMIN.user_id)
 
-    line_token = links.new_token()
-    links.save(ctx, account.id, "line", actor=ADMIN.user_id, token=line_token, linked=True,
-               info_={"channel_id": line_channel["channelId"], "basic_id": line_channel["basicId"],
-                      "display_name": line_channel.get("displayName", ""), "configured_by": ADMIN.user_id},
-               secrets_={"channel_secret": line_channel["channelSecret"],
-                         "access_token": line_channel["accessToken"]})
     with httpx.Client(base_url=sandbox_url, timeout=10) as http:
-        http.post("/_sandbox/line/console/webhook", json={
-            "channelId": line_channel["channelId"], "endpoint": links.webhook_url(ctx, "line", line_token),
-            "useWebhook": True}).raise_for_status()
+        link_line(ctx, http, account.id, line_channel, ADMIN.user_id)
 
     links.save(ctx, account.id, "mail", actor=ADMIN.user_id, token=links.new_token(), linked=True,
                info_={"address": account.default_address, "configured_by": ADMIN.user_id}, secrets_=None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cxbot import accounts, links
 from cxbot.demo import USERS
+from cxbot.demo_desk import link_line
 from tests.conftest import Wired, wait_for
 
 AGENTS = [u for u in USERS if u.role == "agent"]
@@ -28,13 +29,7 @@ def make_account(w: Wired, name: str = "Support") -> int:
 def line_desk(w: Wired, customers: int = 2) -> LineDesk:
     account_id = make_account(w)
     channel = w.http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店"}).json()
-    token = links.new_token()
-    links.save(w.ctx, account_id, "line", actor="test", token=token, linked=True,
-               info_={"channel_id": channel["channelId"], "basic_id": channel["basicId"]},
-               secrets_={"channel_secret": channel["channelSecret"], "access_token": channel["accessToken"]})
-    w.http.post("/_sandbox/line/console/webhook", json={
-        "channelId": channel["channelId"], "endpoint": links.webhook_url(w.ctx, "line", token),
-        "useWebhook": True}).raise_for_status()
+    token = link_line(w.ctx, w.http, account_id, channel, "test")
     people = [w.http.post("/_sandbox/line/users", json={"displayName": n}).json()
               for n in ("山田 太郎", "Emma Wilson", "佐々木 花", "Lee Min")[:customers]]
     return LineDesk(account_id, channel, token, people)

@@ -12,6 +12,16 @@ from tests.relay_helpers import (agent_rooms, agent_says, line_chat, line_desk, 
 pytestmark = pytest.mark.database
 
 
+def conversation(w, first: str):
+    """A LINE customer who has written once, and the CX Talk room that opened for them."""
+    desk = line_desk(w, customers=1)
+    yamada = desk.customers[0]
+    line_says(w, desk, yamada, {"type": "text", "text": first})
+    room = wait_room(w, "山田 太郎")
+    wait_room_text(w, room["roomId"], first)
+    return desk, yamada, room
+
+
 @pytest.fixture
 def quick(make_wired):
     return make_wired(outbox_backoff=0.02)
@@ -48,11 +58,7 @@ def test_5xx_on_room_posts_recovers_in_order(quick):
 
 def test_a_push_that_keeps_failing_leaves_a_visible_note_in_the_room(quick):
     w = quick
-    desk = line_desk(w, customers=1)
-    yamada = desk.customers[0]
-    line_says(w, desk, yamada, {"type": "text", "text": "質問"})
-    room = wait_room(w, "山田 太郎")
-    wait_room_text(w, room["roomId"], "質問")
+    desk, yamada, room = conversation(w, "質問")
     w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/line/v2/bot/message/push", "status": 500,
                                           "times": 100})
     agent_says(w, room["roomId"], "この回答は届かない")
@@ -67,11 +73,7 @@ def test_a_push_that_keeps_failing_leaves_a_visible_note_in_the_room(quick):
 
 def test_a_refused_push_gives_up_at_once(quick):
     w = quick
-    desk = line_desk(w, customers=1)
-    yamada = desk.customers[0]
-    line_says(w, desk, yamada, {"type": "text", "text": "質問"})
-    room = wait_room(w, "山田 太郎")
-    wait_room_text(w, room["roomId"], "質問")
+    desk, yamada, room = conversation(w, "質問")
     w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/line/v2/bot/message/push", "status": 400,
                                           "times": 1, "body": {"message": "The request body has 1 error(s)"}})
     agent_says(w, room["roomId"], "届かない回答")
@@ -82,11 +84,7 @@ def test_a_refused_push_gives_up_at_once(quick):
 
 def test_unlink_acts_at_once(quick):
     w = quick
-    desk = line_desk(w, customers=1)
-    yamada = desk.customers[0]
-    line_says(w, desk, yamada, {"type": "text", "text": "最初の質問"})
-    room = wait_room(w, "山田 太郎")
-    wait_room_text(w, room["roomId"], "最初の質問")
+    desk, yamada, room = conversation(w, "最初の質問")
     link = links.by_token(w.ctx, desk.token)
     links.set_linked(w.ctx, link.id, False, "test")
     line_says(w, desk, yamada, {"type": "text", "text": "連携解除後"})

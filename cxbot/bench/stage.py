@@ -15,10 +15,11 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from cxbot import accounts, config, links
+from cxbot import accounts, config
 from cxbot.bench.procs import free_port
 from cxbot.context import Context
 from cxbot.demo import USERS
+from cxbot.demo_desk import link_line
 from cxbot.models import Conversation, InboundEvent, OutboxItem, WorkerHeartbeat
 
 LINE_WORKS_ROOMS_PER_MINUTE = 10
@@ -59,13 +60,7 @@ def make_desk(ctx: Context, http: httpx.Client, customers: int) -> Desk:
     account = accounts.create(ctx, f"ベンチ窓口 {time.strftime('%H%M%S')}", "bench")
     accounts.set_agents(ctx, account.id, [a.user_id for a in agents], [a.email for a in agents], "bench")
     channel = http.post("/_sandbox/line/channels", json={"displayName": "ベンチ商店"}).raise_for_status().json()
-    token = links.new_token()
-    links.save(ctx, account.id, "line", actor="bench", token=token, linked=True,
-               info_={"channel_id": channel["channelId"], "basic_id": channel["basicId"]},
-               secrets_={"channel_secret": channel["channelSecret"], "access_token": channel["accessToken"]})
-    http.post("/_sandbox/line/console/webhook", json={
-        "channelId": channel["channelId"], "endpoint": links.webhook_url(ctx, "line", token),
-        "useWebhook": True}).raise_for_status()
+    token = link_line(ctx, http, account.id, channel, "bench")
     names = [CUSTOMER_NAMES[i % len(CUSTOMER_NAMES)] + ("" if i < len(CUSTOMER_NAMES) else f" {i}")
              for i in range(customers)]
     people = http.post("/_sandbox/line/users", json=[{"displayName": n} for n in names]).raise_for_status().json()

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from cxbot.httpjson import json_object
 from cxbot.line.messages import check_messages
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,7 @@ class LineApiError(Exception):
 
 
 def _error_from(resp: httpx.Response, method: str, path: str) -> LineApiError:
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
+    body = json_object(resp)
     details = body.get("details") if isinstance(body.get("details"), list) else []
     err = LineApiError(
         resp.status_code,

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import httpx
 import jwt
 
+from cxbot.httpjson import json_object
+
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # LINE WORKS refuses assertions that live longer than an hour.
 ASSERTION_LIFETIME = 3600
@@ -55,10 +57,7 @@ def build_assertion(app: WorksApp, now: float | None = None) -> str:
 
 
 def _parse(resp: httpx.Response) -> TokenResponse:
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {}
+    body = json_object(resp)
     if resp.status_code != 200 or "access_token" not in body:
         raise TokenGrantError(
             resp.status_code,

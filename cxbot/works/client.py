@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from cxbot.httpjson import json_object
 from cxbot.works.auth import WorksApp
 from cxbot.works.tokens import TokenStore
 
@@ -42,12 +43,7 @@ class WorksApiError(Exception):
 
 
 def _error_from(resp: httpx.Response, method: str, path: str) -> WorksApiError:
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
+    body = json_object(resp)
     return WorksApiError(
         resp.status_code,
         str(body.get("code") or resp.reason_phrase or "ERROR"),
@@ -127,11 +123,7 @@ class WorksClient:
 
     @staticmethod
     def _code(resp: httpx.Response) -> str:
-        try:
-            body = resp.json()
-            return str(body.get("code", "")) if isinstance(body, dict) else ""
-        except ValueError:
-            return ""
+        return str(json_object(resp).get("code", ""))
 
     def _json(self, method: str, path: str, **kw) -> dict:
         resp = self.request(method, path, **kw)
