@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from cxbot.sqlite_gate import GatedConnection
+
 
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
@@ -26,7 +28,8 @@ def make_engine(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  "factory": GatedConnection})
         _sqlite_pragmas(engine)
         return engine
     # pool_recycle instead of a ping before every checkout: a webhook must not pay a round trip.
@@ -47,14 +50,23 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        # SQLite has one writer; taking the write lock up front means a read-then-write
-        # transaction waits its turn instead of failing with "database is locked"
-        # half-way, and gives row-lock semantics to the token refresh. Read-only
-        # sessions (Database.read) take no lock, so they never queue behind writers.
+        # SQLite has one writer; taking the write lock up front (BEGIN IMMEDIATE, behind
+        # the writer gate) means a read-then-write transaction waits its turn instead of
+        # failing with "database is locked" half-way, and gives row-lock semantics to the
+        # token refresh. Read-only sessions (Database.read) take no lock, so they never
+        # queue behind writers.
         if conn.get_execution_options().get("cxbot_read_only"):
             conn.exec_driver_sql("BEGIN")
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            begin_write(conn.connection.dbapi_connection)
+
+
+def begin_write(dbapi_conn) -> None:
+    """Start a SQLite write transaction: the writer gate, then BEGIN IMMEDIATE."""
+    if isinstance(dbapi_conn, GatedConnection):
+        dbapi_conn.begin_write()
+    else:
+        dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cxbot.db import begin_write
 from cxbot.models import InboundEvent
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+IDLE_RENEW = 60.0
 _STOP = object()
 
 
@@ -42,6 +45,8 @@ class InboxWriter:
         self.engine = engine
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._sql: tuple | None = None
+        self._conn = None
+        self._used = 0.0
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._thread.start()
 
@@ -72,26 +77,44 @@ class InboxWriter:
         while True:
             first = self._queue.get()
             if first is _STOP:
-                return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                batch.append(item)
-            self._commit(batch)
+                break
+            self._commit(first)
+        if self._conn is not None:
+            self._conn.close()
 
-    def _commit(self, batch: list[_Pending]) -> None:
-        conn = None
+    def _collect(self, first: _Pending) -> list[_Pending]:
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                self._queue.put(_STOP)
+                break
+            batch.append(item)
+        return batch
+
+    def _connection(self):
+        # Kept between batches: a pool checkout per batch cost as much as the insert. An idle
+        # one is renewed, as the pool's recycle would, before a proxy or firewall drops it.
+        now = time.monotonic()
+        if self._conn is not None and now - self._used > IDLE_RENEW:
+            self._discard_connection()
+        if self._conn is None:
+            self._conn = self.engine.raw_connection()
+        self._used = now
+        return self._conn
+
+    def _commit(self, first: _Pending) -> None:
+        batch = [first]
         try:
-            conn = self.engine.raw_connection()
+            conn = self._connection()
             cur = conn.cursor()
             if self.engine.dialect.name == "sqlite":
-                cur.execute("BEGIN IMMEDIATE")
+                begin_write(conn.dbapi_connection)
+            # Collected once the write lock is ours: whatever arrived while waiting for it joins.
+            batch = self._collect(first)
             counts = []
             for pending in batch:
                 sql, params = self._params(pending.row)
@@ -102,15 +125,19 @@ class InboxWriter:
                 pending.inserted = count == 1
         except BaseException as exc:  # every waiter learns the batch failed; none is told "stored"
             log.exception("could not store %d webhook event(s)", len(batch))
-            if conn is not None:
-                try:
-                    conn.rollback()
-                except Exception:
-                    pass
+            self._discard_connection()
             for pending in batch:
                 pending.error = exc
         finally:
-            if conn is not None:
-                conn.close()
             for pending in batch:
                 pending.done.set()
+
+    def _discard_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.rollback()
+            conn.close()
+        except Exception:
+            conn.invalidate()
