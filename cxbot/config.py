@@ -67,9 +67,10 @@ class Settings:
     outbox_backoff: float = 0.5
     # Threads per worker process for stored events and for the outbox; 0 picks by database.
     # Order is kept either way (head of line per room / customer / conversation). On SQLite
-    # extra threads only queue for its single write lock and lengthen the latency tail
-    # (`cxbot bench`: relay p99 115-176 ms with 1-2 threads, 230-310 ms with 3), so it gets
-    # 1 and 2; PostgreSQL gets 3 and 3.
+    # extra threads only queue for its single write lock and burn CPU contending for it
+    # (`cxbot bench` at 100 msg/s on 2 cores: worker process 9.5 CPU ms per message with
+    # 1 and 1, 15 ms with 1 and 2, and the relay fell behind), so it gets 1 and 1;
+    # PostgreSQL gets 3 and 3.
     worker_threads: int = 0
     outbox_threads: int = 0
 
@@ -77,7 +78,7 @@ class Settings:
     def thread_counts(self) -> tuple[int, int]:
         sqlite = self.effective_database_url.startswith("sqlite")
         workers = self.worker_threads or (1 if sqlite else 3)
-        outbox = self.outbox_threads or (2 if sqlite else 3)
+        outbox = self.outbox_threads or (1 if sqlite else 3)
         return workers, outbox
     demo: bool = False
 

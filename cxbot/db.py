@@ -80,6 +80,8 @@ class Database:
         self._read_engine = self.engine.execution_options(cxbot_read_only=True)
         self._inbox_writer = None
         self._writer_lock = threading.Lock()
+        # Facts that never change once written (a conversation's room), remembered per database.
+        self.memo: dict[str, dict] = {}
 
     def inbox_writer(self):
         """This process's group-commit writer for webhook events (started on first use)."""

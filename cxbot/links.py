@@ -36,22 +36,24 @@ def get(ctx: Context, account_id: int, kind: str) -> ChannelLink | None:
 
 
 # Webhooks look their link up on every request; a short cache keeps that off the database.
-# Changes made in this process clear it at once; other processes see them within the TTL,
-# and the worker re-reads the link before it relays anything.
+# Changes made in this process clear it at once; other processes see them within the TTL.
+# The worker asks for a `fresh` link before it relays anything: one read at most
+# _FRESH_FOR ago, so a 連携解除 made in another process stops the relay within that.
 _CACHE_TTL = 3.0
+_FRESH_FOR = 0.25
 _by_token_cache: dict[str, tuple[float, ChannelLink | None]] = {}
 
 
 def by_token(ctx: Context, token: str, fresh: bool = False) -> ChannelLink | None:
     hit = _by_token_cache.get(token)
     now = time.monotonic()
-    if hit is not None and hit[0] > now and not fresh:
+    if hit is not None and now - hit[0] < (_FRESH_FOR if fresh else _CACHE_TTL):
         return hit[1]
     with ctx.db.read() as s:
         link = s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first()
     if len(_by_token_cache) > 10_000:
         _by_token_cache.clear()
-    _by_token_cache[token] = (now + _CACHE_TTL, link)
+    _by_token_cache[token] = (now, link)
     return link
 
 

@@ -38,13 +38,14 @@ class Worker:
         }
         self._last_beat = 0.0
 
-    def run_once(self) -> int:
+    def run_once(self, look: bool = True) -> int:
         """Handle what is due now; returns how many events were handled."""
         self.heartbeat()
         handled = 0
-        for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease):
+        for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
             handler = self.handlers.get(event.source)
             token = inbox.current_event.set(event.id)
+            finished = inbox.finished.set(False)
             try:
                 if handler is None:
                     raise RuntimeError(f"no handler for source {event.source!r}")
@@ -60,8 +61,10 @@ class Worker:
                 log.exception("event %s failed", event.id)
                 inbox.failed(self.ctx.db, event, f"{exc.__class__.__name__}: {exc}", final=True)
             else:
-                inbox.done(self.ctx.db, event.id)
+                if not inbox.finished.get():
+                    inbox.done(self.ctx.db, event.id)
             finally:
+                inbox.finished.reset(finished)
                 inbox.current_event.reset(token)
             handled += 1
         return handled
@@ -78,13 +81,16 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.name)
+        look = True
         while not stop.is_set():
             try:
-                if self.run_once():
+                if self.run_once(look):
+                    look = False  # busy: there is likely more
                     continue
             except Exception:
                 log.exception("worker loop error; retrying")
                 stop.wait(1.0)
+            look = True
             self.ctx.wakeup.wait(self.ctx.settings.worker_poll_interval)
             self.ctx.wakeup.clear()
         log.info("worker %s stopped", self.name)

@@ -21,7 +21,8 @@ def table(f: dict) -> str:
         + (" (quick)" if s["quick"] else ""),
         f"  database: {s['database']}",
         "",
-        f"1. Signed LINE webhook ingest (closed loop, {s['concurrency']} clients)",
+        f"1. Signed LINE webhook ingest (closed loop, {s['concurrency']} clients, "
+        f"{s['ingest_rounds']} alternating rounds each)",
         f"   {'':24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'CPU ms/req':>12}{'server/client cores':>21}",
         _ingest_row("cxbot (app:app)", cx),
         _ingest_row("bare Flask (HMAC only)", bare),

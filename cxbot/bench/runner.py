@@ -1,9 +1,10 @@
 """The `cxbot bench` run and its figures.
 
-Order: cxbot under gunicorn (closed loop, then open loop at --rate-ack) -> the stored
-events are marked handled -> `cxbot worker` starts, a warm-up opens every customer's
-room -> open loop at --rate-relay, measuring webhook POST -> post in the room -> both
-stop -> the bare Flask app under the same gunicorn settings (closed loop).
+Order: cxbot and the bare Flask app under the same gunicorn settings, closed loop against
+each in alternating rounds -> the bare app stops -> open loop at --rate-ack against
+cxbot -> the stored events are marked handled -> `cxbot worker` starts, a warm-up opens
+every customer's room -> open loop at --rate-relay, measuring webhook POST -> post in
+the room -> both stop.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from cxbot.sandbox import create_app as create_sandbox
 from cxbot.serving import serve_in_thread
 
 TARGET_RATIO = 0.7
+INGEST_ROUNDS = 4
 TARGET_ACK_P99_MS = 50.0
 TARGET_RELAY_P99_MS = 300.0
 TARGET_RSS_MB = 150.0
@@ -63,18 +65,45 @@ def _stats(result: Result) -> dict:
             "max_ms": _ms(max(result.latencies, default=0.0)), "error_samples": result.error_samples}
 
 
-def _measured(server: Child, phase: Callable[[], Result]) -> dict:
-    """Run a load phase; its stats plus the CPU the gunicorn workers and this process (the client,
-    and the idle sandbox) used meanwhile, which tells CPU-bound from waiting."""
-    server0, client0, wall0 = cpu_seconds(server.worker_pids), sum(os.times()[:2]), time.perf_counter()
-    result = phase()
-    server_cpu = cpu_seconds(server.worker_pids) - server0
-    client_cpu = sum(os.times()[:2]) - client0
-    wall = time.perf_counter() - wall0
-    stats = _stats(result)
-    stats.update(server_cpu_ms_per_request=round(1000 * server_cpu / result.ok, 3) if result.ok else 0.0,
-                 server_cpu_cores=round(server_cpu / wall, 2), client_cpu_cores=round(client_cpu / wall, 2))
-    return stats
+@dataclass
+class _Tally:
+    """One server's share of the interleaved ingest rounds."""
+
+    result: Result = dataclasses.field(default_factory=Result)
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+    def add(self, server: Child, phase: Callable[[], Result]) -> None:
+        server0, client0 = cpu_seconds(server.worker_pids), sum(os.times()[:2])
+        part = phase()
+        self.server_cpu += cpu_seconds(server.worker_pids) - server0
+        self.client_cpu += sum(os.times()[:2]) - client0
+        self.result.elapsed += part.elapsed
+        self.result.merge(part)
+
+    def stats(self) -> dict:
+        """The stats plus the CPU the gunicorn workers and this process (the client, and the idle
+        sandbox) used meanwhile, which tells CPU-bound from waiting."""
+        r, wall = self.result, self.result.elapsed or 1.0
+        stats = _stats(r)
+        stats.update(server_cpu_ms_per_request=round(1000 * self.server_cpu / r.ok, 3) if r.ok else 0.0,
+                     server_cpu_cores=round(self.server_cpu / wall, 2),
+                     client_cpu_cores=round(self.client_cpu / wall, 2))
+        return stats
+
+
+def _ingest_rounds(opts: Options, targets: dict[str, tuple[Child, int, LineEvents]], path: str,
+                   say: Callable[[str], None]) -> dict[str, dict]:
+    """The closed loop against each server in turn, INGEST_ROUNDS times: a shared machine's
+    speed drifts over a run, and alternating short rounds gives both servers the same drift."""
+    tallies = {name: _Tally() for name in targets}
+    share = opts.duration / INGEST_ROUNDS
+    say(f"ingest, closed loop: {opts.concurrency} clients, {INGEST_ROUNDS} alternating rounds of "
+        f"{share:g}s per server ...")
+    for _ in range(INGEST_ROUNDS):
+        for name, (server, port, events) in targets.items():
+            tallies[name].add(server, lambda: closed_loop(HOST, port, path, events, opts.concurrency, share))
+    return {name: tally.stats() for name, tally in tallies.items()}
 
 
 def _rss(rows: list[dict], who: str, child: Child, checked: bool) -> None:
@@ -112,10 +141,20 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
         say(f"gunicorn cxbot.bench.wsgi:app on {web_url} ...")
         web = start_gunicorn("cxbot-web", "cxbot.bench.wsgi:app", env, workdir, port)
         children.append(web)
-        events = line_events()
-        closed_loop(HOST, port, path, events, opts.concurrency, opts.warmup)
-        say(f"ingest, closed loop: {opts.concurrency} clients for {opts.duration:g}s ...")
-        ingest = _measured(web, lambda: closed_loop(HOST, port, path, events, opts.concurrency, opts.duration))
+        bare_port = free_port()
+        say(f"gunicorn cxbot.bench.bare:app (baseline) on {HOST}:{bare_port} ...")
+        bare = start_gunicorn("bare-flask", "cxbot.bench.bare:app",
+                              env | {"CXBOT_BENCH_CHANNEL_SECRET": desk.channel["channelSecret"]}, workdir, bare_port)
+        children.append(bare)
+        targets = {"cxbot": (web, port, line_events()), "bare": (bare, bare_port, line_events())}
+        for _server, target_port, target_events in targets.values():
+            closed_loop(HOST, target_port, path, target_events, opts.concurrency, opts.warmup)
+        rounds = _ingest_rounds(opts, targets, path, say)
+        ingest, baseline = rounds["cxbot"], rounds["bare"]
+        rss: list[dict] = []
+        _rss(rss, "bare-flask gunicorn", bare, False)
+        bare.stop()
+        events = targets["cxbot"][2]
         say(f"ingest, open loop: {opts.rate_ack:g} requests/s for {opts.duration:g}s ...")
         ack = open_loop(HOST, port, path, events, opts.rate_ack, opts.duration)
         retired = stage.retire_stored(ctx, desk.token)
@@ -127,28 +166,15 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
         say(f"relay: {opts.rate_relay:g} messages/s for {opts.duration:g}s over {rooms} rooms ...")
         relay = open_loop(HOST, port, path, line_events(), opts.rate_relay, opts.duration)
         seen = stage.collect_relay(http, relay.sent_at, timeout=30 + opts.duration)
-        rss: list[dict] = []
         _rss(rss, "cxbot gunicorn", web, True)
         _rss(rss, "cxbot worker", worker, True)
         worker.stop()
         web.stop()
-
-        bare_port = free_port()
-        say(f"gunicorn cxbot.bench.bare:app (baseline) on {HOST}:{bare_port} ...")
-        bare = start_gunicorn("bare-flask", "cxbot.bench.bare:app",
-                              env | {"CXBOT_BENCH_CHANNEL_SECRET": desk.channel["channelSecret"]}, workdir, bare_port)
-        children.append(bare)
-        bare_events = line_events()
-        closed_loop(HOST, bare_port, path, bare_events, opts.concurrency, opts.warmup)
-        say(f"baseline, closed loop: {opts.concurrency} clients for {opts.duration:g}s ...")
-        baseline = _measured(bare, lambda: closed_loop(HOST, bare_port, path, bare_events, opts.concurrency,
-                                                       opts.duration))
-        _rss(rss, "bare-flask gunicorn", bare, False)
-        bare.stop()
         rss.append({"process": "bench (sandbox + load)", "peak_rss_mb": round(peak_rss_mb(os.getpid()) or 0.0, 1),
                     "target_applies": False})
         setup = {
             "cpus": os.cpu_count(), "duration_s": opts.duration, "concurrency": opts.concurrency,
+            "ingest_rounds": INGEST_ROUNDS,
             "gunicorn": f"-w {GUNICORN_WORKERS} -k gthread --threads {GUNICORN_THREADS}",
             "database": make_url(database_url).render_as_string(hide_password=True) if opts.database_url
             else "SQLite, a fresh file in a temp dir",

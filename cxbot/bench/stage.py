@@ -110,13 +110,17 @@ def wait(predicate: Callable[[], object], timeout: float, what: str, interval: f
 
 
 def warm_rooms(ctx: Context, http: httpx.Client, desk: Desk, say: Callable[[str], None]) -> tuple[int, bool]:
-    """Each customer writes once (through the sandbox, as LINE would deliver it), so every
-    room exists before the timed phase. Returns (rooms, whether the creation limit was raised)."""
+    """Each customer follows the Official Account and writes once (through the sandbox, as
+    LINE would deliver it), so every room exists before the timed phase. Returns (rooms,
+    whether the creation limit was raised)."""
     raised = len(desk.customers) > LINE_WORKS_ROOMS_PER_MINUTE
     if raised:
         say(f"raising the sandbox's channelCreatePerMinute to {len(desk.customers)} for the warm-up")
         http.post("/_sandbox/settings", json={"channelCreatePerMinute": len(desk.customers)}).raise_for_status()
     for user_id in desk.customers:
+        # As a customer does: add the Official Account as a friend, then write.
+        http.post("/_sandbox/line/act/follow", json={"channelId": desk.channel["channelId"],
+                                                     "userId": user_id}).raise_for_status()
         sent = http.post("/_sandbox/line/act/message", json={
             "channelId": desk.channel["channelId"], "userId": user_id,
             "message": {"type": "text", "text": "こんにちは、問い合わせです（ウォームアップ）"}}).raise_for_status().json()

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from cxbot import inbox
 from cxbot.context import Context
+from cxbot.db import is_postgres
 from cxbot.models import Contact, Conversation, CounterAccount, Message
 from cxbot.relay import outbox
 
@@ -31,8 +32,16 @@ class Sender:
     link_token: str | None
 
 
-def _contact(ctx: Context, who: Sender) -> int:
+@dataclass(frozen=True)
+class KnownContact:
+    id: int
+    display_name: str
+
+
+def _contact(ctx: Context, who: Sender, known: KnownContact | None = None) -> int:
     """The contact's id, creating it once even when two workers race."""
+    if known is not None and (not who.display_name or who.display_name == known.display_name):
+        return known.id  # looked up by the caller a moment ago, and nothing to update
     for _ in range(2):
         with ctx.db.read() as s:
             row = s.exec(select(Contact).where(Contact.counter_account_id == who.counter_account_id,
@@ -58,8 +67,12 @@ def _contact(ctx: Context, who: Sender) -> int:
 def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
                       subject: str = "") -> tuple[Conversation, bool]:
     """The contact's open conversation, or a new one with its room queued. Call inside a session."""
-    contact = s.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
-    conv = s.exec(select(Conversation).where(Conversation.contact_id == contact.id,
+    contact = None
+    if is_postgres(s.get_bind()):
+        # The row lock serialises routing per contact. SQLite's write transaction already
+        # does (one writer at a time), so there the contact is read only when needed.
+        contact = s.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+    conv = s.exec(select(Conversation).where(Conversation.contact_id == contact_id,
                                              Conversation.status == "open")
                   .order_by(Conversation.id.desc())).first()
     if conv is not None:
@@ -67,6 +80,7 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
             conv.link_token = who.link_token  # the channel was set up again: answer through the new link
             s.add(conv)
         return conv, False
+    contact = contact or s.get(Contact, contact_id)
     account = s.get(CounterAccount, who.counter_account_id)
     now = time.time()
     title = ctx.texts.render("relay/room_title", channel=ctx.texts.label(f"channel_{who.kind}"),
@@ -87,13 +101,16 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
 
 def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str | None = None,
                    attachments: list[dict] | None = None, subject: str = "", room_text: str | None = None,
-                   mail_ids: dict | None = None) -> Conversation:
-    """A customer's message: stored, and its post to the room queued, in one transaction."""
-    contact_id = _contact(ctx, who)
+                   mail_ids: dict | None = None, known: KnownContact | None = None) -> Conversation:
+    """A customer's message: stored, its post to the room queued and the event it came
+    from marked handled, in one transaction."""
+    contact_id = _contact(ctx, who, known)
     source_id = source_id or inbox.origin()
     with ctx.db.session() as s:
         conv, _ = open_conversation(s, ctx, contact_id, who, subject)
-        if source_id and already_recorded(s, conv.id, "in", source_id):
+        # Within a stored event the message commits with the event's "done" (finish_in), so
+        # only a message reaching here some other way can have been recorded already.
+        if source_id and inbox.current_event.get() is None and already_recorded(s, conv.id, "in", source_id):
             return conv  # handled before a crash: its room posts are queued already
         msg = Message(conversation_id=conv.id, direction="in", source_id=source_id, sender=who.source_id,
                       text=text, attachments_json=json.dumps(attachments or [], ensure_ascii=False),
@@ -115,6 +132,7 @@ def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str 
             outbox.enqueue(s, conv.id, "room_post", {"text": body}, message_id=msg.id)
         for att in attachments or []:
             outbox.enqueue(s, conv.id, "room_post", {"media": att}, message_id=msg.id)
+        inbox.finish_in(s)
     ctx.outbox_wakeup.set()
     return conv
 
@@ -134,13 +152,13 @@ def note_in_room(ctx: Context, who: Sender, text: str) -> bool:
     return True
 
 
-def known_name(ctx: Context, who: Sender) -> str | None:
-    """The stored display name of a contact, so the profile API is asked once per customer."""
+def known_contact(ctx: Context, who: Sender) -> KnownContact | None:
+    """The stored contact with its display name, so the profile API is asked once per customer."""
     with ctx.db.read() as s:
-        row = s.exec(select(Contact.display_name).where(Contact.counter_account_id == who.counter_account_id,
-                                                        Contact.kind == who.kind,
-                                                        Contact.source_id == who.source_id)).first()
-        return row or None
+        row = s.exec(select(Contact.id, Contact.display_name).where(
+            Contact.counter_account_id == who.counter_account_id, Contact.kind == who.kind,
+            Contact.source_id == who.source_id)).first()
+    return KnownContact(row[0], row[1] or "") if row is not None else None
 
 
 def already_recorded(s: Session, conversation_id: int, direction: str, source_id: str) -> bool:

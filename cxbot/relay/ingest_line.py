@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import time
 
 from cxbot import links, media
 from cxbot.context import Context
 from cxbot.line.client import LineApiError, LineClient
-from cxbot.relay.conversations import Sender, known_name, note_in_room, record_inbound
+from cxbot.relay.conversations import Sender, known_contact, note_in_room, record_inbound
 from cxbot.relay.outbox import Failure
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,24 @@ def _client(ctx: Context, link) -> LineClient:
     return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http, attempts=3)
 
 
-def _name(ctx: Context, client: LineClient, who: Sender) -> str:
-    stored = known_name(ctx, who)
-    if stored:
-        return stored
+# Customers whose profile LINE would not give (not a friend, or blocked): asked again only
+# after a while, not on every message they send.
+_NO_PROFILE_FOR = 600.0
+_no_profile: dict[tuple[str, str], float] = {}
+
+
+def _profile_name(client: LineClient, who: Sender) -> str:
+    key = (who.link_token or "", who.source_id)
+    if _no_profile.get(key, 0.0) > time.monotonic():
+        return ""
     try:
         return str(client.get_profile(who.source_id).get("displayName") or "")
     except LineApiError as exc:
         log.info("no LINE profile for a customer (%s)", exc.status)  # not a friend, or blocked: keep the id
+        if not exc.retryable:
+            if len(_no_profile) > 10_000:
+                _no_profile.clear()
+            _no_profile[key] = time.monotonic() + _NO_PROFILE_FOR
         return ""
 
 
@@ -60,7 +71,9 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
         return  # another channel owns the chat in standby: stay out of it
     client = _client(ctx, link)
     who = Sender(link.counter_account_id, "line", source["userId"], "", link_token)
-    who = Sender(who.counter_account_id, who.kind, who.source_id, _name(ctx, client, who), link_token)
+    known = known_contact(ctx, who)
+    name = known.display_name if known and known.display_name else _profile_name(client, who)
+    who = Sender(who.counter_account_id, who.kind, who.source_id, name, link_token)
     kind = event.get("type")
     t = ctx.texts
     if kind == "follow":
@@ -75,18 +88,20 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     message = event["message"]
     mtype = message.get("type")
     if mtype == "text":
-        record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"))
+        record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
     elif mtype in MEDIA_TYPES:
         record_inbound(ctx, who, source_id=message.get("id"), attachments=[_download(ctx, client, message)],
                        room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
-                                          kind=mtype))
+                                          kind=mtype), known=known)
     elif mtype == "sticker":
         record_inbound(ctx, who, source_id=message.get("id"),
-                       text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]))
+                       text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]),
+                       known=known)
     elif mtype == "location":
         record_inbound(ctx, who, source_id=message.get("id"),
                        text=t.render("relay/location", title=message.get("title", ""),
                                      address=message.get("address", ""), latitude=message.get("latitude"),
-                                     longitude=message.get("longitude")))
+                                     longitude=message.get("longitude")), known=known)
     else:
-        record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype))
+        record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype),
+                       known=known)

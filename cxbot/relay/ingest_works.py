@@ -7,7 +7,7 @@ import logging
 from cxbot import links, media
 from cxbot.admins import display_name, lookup_user
 from cxbot.context import Context
-from cxbot.relay.conversations import Sender, known_name, record_inbound
+from cxbot.relay.conversations import Sender, known_contact, record_inbound
 from cxbot.works import messages as m
 from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksClient
@@ -46,14 +46,15 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
         client.send_to_user(bot_id, user_id, m.text(ctx.texts.render("relay/not_taking")))
         return
     who = Sender(link.counter_account_id, "works_bot", user_id, "", link_token)
-    name = known_name(ctx, who)
+    known = known_contact(ctx, who)
+    name = known.display_name if known else ""
     if not name:
         user = lookup_user(ctx, user_id)
         name = display_name(user) if user else ""
     who = Sender(who.counter_account_id, who.kind, user_id, name, link_token)
     content = event.content
     if isinstance(content, TextContent):
-        record_inbound(ctx, who, text=content.text)
+        record_inbound(ctx, who, text=content.text, known=known)
     elif isinstance(content, (ImageContent, FileContent)):
         data, content_type, file_name = client.download_attachment(bot_id, content.file_id)
         kind = "image" if isinstance(content, ImageContent) else "file"
@@ -61,6 +62,7 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
         token = media.store(ctx, name_, content_type, data)
         record_inbound(ctx, who, attachments=[{"token": token, "file_name": name_, "content_type": content_type,
                                                "kind": kind}],
-                       room_text=ctx.texts.render("relay/inbound_media", customer=name or user_id, kind=kind))
+                       room_text=ctx.texts.render("relay/inbound_media", customer=name or user_id, kind=kind),
+                       known=known)
     else:
-        record_inbound(ctx, who, text=ctx.texts.render("relay/unsupported", kind=content.type))
+        record_inbound(ctx, who, text=ctx.texts.render("relay/unsupported", kind=content.type), known=known)

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from cxbot.context import Context
@@ -57,14 +57,15 @@ def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
     return item
 
 
-def claim(db: Database, limit: int = 10, lease: float = 60.0) -> list[OutboxItem]:
-    """Lease the head row of up to `limit` conversations whose head is due."""
+def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True) -> list[OutboxItem]:
+    """Lease the head row of up to `limit` conversations whose head is due (`look` as inbox.claim)."""
     now = time.time()
     unsent = OutboxItem.status.in_(("pending", "sending"))
-    with db.read() as s:
-        # Look before locking: an idle drainer polls often and must not take the write lock for nothing.
-        if s.exec(select(OutboxItem.id).where(unsent, OutboxItem.not_before <= now).limit(1)).first() is None:
-            return []
+    if look:
+        with db.read() as s:
+            # Look before locking: an idle drainer polls often and must not take the write lock for nothing.
+            if s.exec(select(OutboxItem.id).where(unsent, OutboxItem.not_before <= now).limit(1)).first() is None:
+                return []
     with db.session() as s:
         heads = select(func.min(OutboxItem.id)).where(unsent).group_by(OutboxItem.conversation_id)
         # A head is due when it waits (pending, its retry time reached) or when its lease ran out
@@ -73,20 +74,24 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0) -> list[OutboxItem
                 .where(OutboxItem.id.in_(heads), unsent, OutboxItem.not_before <= now)
                 .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
         rows = list(s.exec(stmt))
-        for row in rows:
-            row.status = "sending"
-            row.not_before = now + lease
-            s.add(row)
+        if rows:
+            s.connection().execute(update(OutboxItem).where(OutboxItem.id.in_([r.id for r in rows]))
+                                   .values(status="sending", not_before=now + lease))
+            s.expunge_all()  # the rows leave as plain records; the UPDATE above is what is stored
+            for row in rows:
+                row.status = "sending"
+                row.not_before = now + lease
         return rows
 
 
-def mark_sent(db: Database, item: OutboxItem) -> None:
+def mark_sent(db: Database, items: list[OutboxItem]) -> None:
+    message_ids = [item.message_id for item in items if item.message_id is not None]
     with db.session() as s:
-        s.execute(update(OutboxItem).where(OutboxItem.id == item.id)
-                  .values(status="sent", sent_at=time.time(), last_error=None))
-        if item.message_id is not None:
-            s.execute(update(Message).where(and_(Message.id == item.message_id))
-                      .values(status="sent", last_error=None))
+        conn = s.connection()  # Core: the ORM's UPDATE bookkeeping cost more than the UPDATEs
+        conn.execute(update(OutboxItem).where(OutboxItem.id.in_([item.id for item in items]))
+                     .values(status="sent", sent_at=time.time(), last_error=None))
+        if message_ids:
+            conn.execute(update(Message).where(Message.id.in_(message_ids)).values(status="sent", last_error=None))
 
 
 def backoff(attempt: int, base: float = 0.5) -> float:
@@ -130,33 +135,42 @@ class Drainer:
         self.on_dead = lambda s, item, failure: on_dead(ctx, s, item, failure)
         self.name = name or f"outbox-{secrets.token_hex(2)}"
 
-    def run_once(self) -> int:
-        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease)
-        for item in items:
-            try:
-                self.send(self.ctx, item)
-            except Failure as failure:
-                dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
-                log.warning("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
-                            " — gave up" if dead else "; will retry")
-            except Exception as exc:
-                # Unexpected: a database hiccup or a race heals on a retry, a bug does not; either
-                # way the row gets the usual tries and then the visible note, never silence.
-                log.exception("outbox %s %s crashed", item.id, item.action)
-                mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}"), self.on_dead,
-                            self.ctx.settings.outbox_backoff)
-            else:
-                mark_sent(self.ctx.db, item)
+    def run_once(self, look: bool = True) -> int:
+        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease, look=look)
+        sent: list[OutboxItem] = []
+        try:
+            for item in items:  # the heads of distinct conversations, so their order is free
+                try:
+                    self.send(self.ctx, item)
+                except Failure as failure:
+                    dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
+                    log.warning("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
+                                " — gave up" if dead else "; will retry")
+                except Exception as exc:
+                    # Unexpected: a database hiccup or a race heals on a retry, a bug does not; either
+                    # way the row gets the usual tries and then the visible note, never silence.
+                    log.exception("outbox %s %s crashed", item.id, item.action)
+                    mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}"), self.on_dead,
+                                self.ctx.settings.outbox_backoff)
+                else:
+                    sent.append(item)
+        finally:
+            if sent:
+                # One transaction for the batch: a busy drainer would otherwise spend a write per send.
+                mark_sent(self.ctx.db, sent)
         return len(items)
 
     def run(self, stop: threading.Event, wakeup: threading.Event) -> None:
+        look = True
         while not stop.is_set():
             try:
-                if self.run_once():
+                if self.run_once(look):
+                    look = False  # busy: there is likely more
                     continue
             except Exception:
                 log.exception("outbox drainer error; retrying")
                 stop.wait(1.0)
+            look = True  # several drainers wake together and most find nothing: look before locking
             wakeup.wait(self.ctx.settings.worker_poll_interval)
             wakeup.clear()
 

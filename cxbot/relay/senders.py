@@ -42,7 +42,7 @@ def chunks(text: str, size: int) -> list[str]:
 
 
 def _load(ctx: Context, item: OutboxItem) -> tuple[Conversation, Contact]:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         conv = s.get(Conversation, item.conversation_id)
         return conv, s.get(Contact, conv.contact_id)
 
@@ -91,9 +91,24 @@ def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
         s.add(conv)
 
 
+def _room_of(ctx: Context, conversation_id: int) -> str | None:
+    # A room, once made, is never replaced, so it is remembered (per database): each post
+    # in a busy room would otherwise read it again.
+    rooms = ctx.db.memo.setdefault("rooms", {})
+    room = rooms.get(conversation_id)
+    if room is None:
+        with ctx.db.read() as s:
+            room = s.get(Conversation, conversation_id).room_channel_id
+        if room:
+            if len(rooms) > 10_000:
+                rooms.clear()
+            rooms[conversation_id] = room
+    return room
+
+
 def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    conv, _ = _load(ctx, item)
-    if not conv.room_channel_id:
+    room = _room_of(ctx, item.conversation_id)
+    if not room:
         raise Failure("the room could not be created", retryable=False)
     bot = ctx.settings.works_bot_id
     if "media" in payload:
@@ -102,10 +117,10 @@ def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
         file_id = _works(ctx, ctx.works_once.upload_attachment, bot, att["file_name"], stored.data,
                          stored.content_type)
         content = m.image(file_id=file_id) if att.get("kind") == "image" else m.file(file_id=file_id)
-        _works(ctx, ctx.works_once.send_to_channel, bot, conv.room_channel_id, content)
+        _works(ctx, ctx.works_once.send_to_channel, bot, room, content)
         return
     for part in chunks(payload["text"], WORKS_TEXT_MAX):
-        _works(ctx, ctx.works_once.send_to_channel, bot, conv.room_channel_id, m.text(part))
+        _works(ctx, ctx.works_once.send_to_channel, bot, room, m.text(part))
 
 
 # -- answers back to the customer --------------------------------------------------------
