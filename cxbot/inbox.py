@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import select
 
 from cxbot.db import Database
@@ -99,14 +99,18 @@ def claim(db: Database, sources: Iterable[str], limit: int = 5, lease: float = L
         return [Claimed(r.id, r.source, r.link_token, r.body, r.attempts + 1) for r in rows]  # type: ignore[arg-type]
 
 
-def _done(event_id: int):
-    return (update(InboundEvent).where(InboundEvent.id == event_id)
-            .values(status="done", processed_at=time.time(), last_error=None))
+# Built once: this runs for every event, and building the statement cost more than running it.
+_DONE = (update(InboundEvent).where(InboundEvent.id == bindparam("event_id"))
+         .values(status="done", processed_at=bindparam("at"), last_error=None))
+
+
+def _done(conn, event_id: int) -> None:
+    conn.execute(_DONE, {"event_id": event_id, "at": time.time()})
 
 
 def done(db: Database, event_id: int) -> None:
     with db.session() as s:
-        s.connection().execute(_done(event_id))
+        _done(s.connection(), event_id)
 
 
 def finish_in(session) -> None:
@@ -114,7 +118,7 @@ def finish_in(session) -> None:
     produced and its being handled commit together (and a crash cannot split them)."""
     event_id = current_event.get()
     if event_id is not None:
-        session.connection().execute(_done(event_id))
+        _done(session.connection(), event_id)
         finished.set(True)
 
 

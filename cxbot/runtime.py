@@ -51,11 +51,14 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
     server = serve_in_thread(create_app(ctx), host, port, name="cxbot") if web else None
     n_workers, n_drainers = settings.thread_counts
     workers = tuple(Worker(ctx).start(stop) for _ in range(n_workers))
-    drainers = tuple(Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}").start(stop, ctx.outbox_wakeup)
-                     for i in range(n_drainers))
+    drainers = []
+    for i in range(n_drainers):
+        drainer = Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}")
+        drainer.alone = n_drainers == 1
+        drainers.append(drainer.start(stop, ctx.outbox_wakeup))
     scheduler = Scheduler(ctx)
     scheduler.start()
-    return Runtime(ctx, stop, workers, scheduler, server, drainers, start_smtp(ctx))
+    return Runtime(ctx, stop, workers, scheduler, server, tuple(drainers), start_smtp(ctx))
 
 
 def start_smtp(ctx: Context) -> SmtpReceiver | None:

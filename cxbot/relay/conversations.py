@@ -12,7 +12,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -51,6 +52,7 @@ def _contact(ctx: Context, who: Sender, known: KnownContact | None = None) -> in
             if who.display_name and row.display_name != who.display_name:
                 with ctx.db.session() as s:
                     s.execute(update(Contact).where(Contact.id == row.id).values(display_name=who.display_name))
+                _contact_memo(ctx).pop((who.counter_account_id, who.kind, who.source_id), None)
             return row.id
         try:
             with ctx.db.session() as s:
@@ -64,6 +66,15 @@ def _contact(ctx: Context, who: Sender, known: KnownContact | None = None) -> in
     raise RuntimeError("could not create the contact")
 
 
+# Statements of the worker's busiest path, built once (building one cost more than running it).
+_OPEN_CONVERSATION = (select(Conversation)
+                      .where(Conversation.contact_id == bindparam("contact_id"), Conversation.status == "open")
+                      .order_by(Conversation.id.desc()))
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
+_TOUCH_CONVERSATION = (update(Conversation).where(Conversation.id == bindparam("conversation_id"))
+                       .values(updated_at=bindparam("at")))
+
+
 def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
                       subject: str = "") -> tuple[Conversation, bool]:
     """The contact's open conversation, or a new one with its room queued. Call inside a session."""
@@ -72,9 +83,7 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
         # The row lock serialises routing per contact. SQLite's write transaction already
         # does (one writer at a time), so there the contact is read only when needed.
         contact = s.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
-    conv = s.exec(select(Conversation).where(Conversation.contact_id == contact_id,
-                                             Conversation.status == "open")
-                  .order_by(Conversation.id.desc())).first()
+    conv = s.exec(_OPEN_CONVERSATION, params={"contact_id": contact_id}).first()
     if conv is not None:
         if who.link_token and conv.link_token != who.link_token:
             conv.link_token = who.link_token  # the channel was set up again: answer through the new link
@@ -112,11 +121,14 @@ def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str 
         # only a message reaching here some other way can have been recorded already.
         if source_id and inbox.current_event.get() is None and already_recorded(s, conv.id, "in", source_id):
             return conv  # handled before a crash: its room posts are queued already
-        msg = Message(conversation_id=conv.id, direction="in", source_id=source_id, sender=who.source_id,
-                      text=text, attachments_json=json.dumps(attachments or [], ensure_ascii=False),
-                      created_at=time.time())
-        s.add(msg)
-        s.flush()
+        # Core inserts and updates on the session's connection: the ORM's unit of work cost
+        # more than the statements on this, the busiest path of the worker.
+        conn = s.connection()
+        now = time.time()
+        msg_id = conn.execute(_INSERT_MESSAGE, {
+            "conversation_id": conv.id, "direction": "in", "source_id": source_id, "sender": who.source_id,
+            "text": text, "attachments_json": json.dumps(attachments or [], ensure_ascii=False),
+            "created_at": now}).scalar_one()
         if mail_ids:
             conv.last_message_id = mail_ids.get("message_id") or conv.last_message_id
             refs = json.loads(conv.references_json or "[]")
@@ -124,14 +136,15 @@ def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str 
                 if ref and ref not in refs:
                     refs.append(ref)
             conv.references_json = json.dumps(refs[-50:])
-        conv.updated_at = time.time()
-        s.add(conv)
+            s.add(conv)
+        conn.execute(_TOUCH_CONVERSATION, {"conversation_id": conv.id, "at": now})
+        set_committed_value(conv, "updated_at", now)
         customer = who.display_name or who.source_id
         body = room_text if room_text is not None else ctx.texts.render("relay/inbound", customer=customer, text=text)
         if body:
-            outbox.enqueue(s, conv.id, "room_post", {"text": body}, message_id=msg.id)
+            outbox.enqueue(s, conv.id, "room_post", {"text": body}, message_id=msg_id)
         for att in attachments or []:
-            outbox.enqueue(s, conv.id, "room_post", {"media": att}, message_id=msg.id)
+            outbox.enqueue(s, conv.id, "room_post", {"media": att}, message_id=msg_id)
         inbox.finish_in(s)
     ctx.outbox_wakeup.set()
     return conv
@@ -152,13 +165,29 @@ def note_in_room(ctx: Context, who: Sender, text: str) -> bool:
     return True
 
 
+def _contact_memo(ctx: Context) -> dict[tuple[int, str, str], KnownContact]:
+    # Contacts are never deleted and their ids never change, so a customer's is remembered
+    # (per database); only the display name can change, and this process's changes update it.
+    return ctx.db.memo.setdefault("contacts", {})
+
+
 def known_contact(ctx: Context, who: Sender) -> KnownContact | None:
     """The stored contact with its display name, so the profile API is asked once per customer."""
+    key = (who.counter_account_id, who.kind, who.source_id)
+    memo = _contact_memo(ctx)
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
     with ctx.db.read() as s:
         row = s.exec(select(Contact.id, Contact.display_name).where(
             Contact.counter_account_id == who.counter_account_id, Contact.kind == who.kind,
             Contact.source_id == who.source_id)).first()
-    return KnownContact(row[0], row[1] or "") if row is not None else None
+    if row is None:
+        return None
+    if len(memo) > 10_000:
+        memo.clear()
+    memo[key] = KnownContact(row[0], row[1] or "")
+    return memo[key]
 
 
 def already_recorded(s: Session, conversation_id: int, direction: str, source_id: str) -> bool:

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from cxbot.context import Context
@@ -49,12 +49,16 @@ class Failure(Exception):
 
 
 def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
-            message_id: int | None = None) -> OutboxItem:
-    item = OutboxItem(conversation_id=conversation_id, message_id=message_id, action=action,
-                      payload=json.dumps(payload, ensure_ascii=False), retry_key=str(uuid.uuid4()),
-                      created_at=time.time())
-    session.add(item)
-    return item
+            message_id: int | None = None) -> None:
+    """Queue a call in the caller's transaction. Inserted at once (Core, not the ORM's deferred
+    flush), so rows queued one after another keep that order in the outbox."""
+    session.connection().execute(_ENQUEUE, {
+        "conversation_id": conversation_id, "message_id": message_id, "action": action,
+        "payload": json.dumps(payload, ensure_ascii=False), "retry_key": str(uuid.uuid4()),
+        "created_at": time.time()})
+
+
+_ENQUEUE = insert(OutboxItem)  # built once: building it cost more than running it
 
 
 def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True) -> list[OutboxItem]:
@@ -134,6 +138,7 @@ class Drainer:
         self.send = send
         self.on_dead = lambda s, item, failure: on_dead(ctx, s, item, failure)
         self.name = name or f"outbox-{secrets.token_hex(2)}"
+        self.alone = False  # the only drainer of its process (set by whoever starts them)
 
     def run_once(self, look: bool = True) -> int:
         items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease, look=look)
@@ -170,9 +175,11 @@ class Drainer:
             except Exception:
                 log.exception("outbox drainer error; retrying")
                 stop.wait(1.0)
-            look = True  # several drainers wake together and most find nothing: look before locking
-            wakeup.wait(self.ctx.settings.worker_poll_interval)
+            woken = wakeup.wait(self.ctx.settings.worker_poll_interval)
             wakeup.clear()
+            # A lone drainer woken by this process knows a row was queued. Drainers that wake
+            # together mostly find nothing, and a timeout is a poll: those look before locking.
+            look = not (woken and self.alone)
 
     def start(self, stop: threading.Event, wakeup: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop, wakeup), name=self.name, daemon=True)
