@@ -52,14 +52,14 @@ class Worker:
                 handler(self.ctx, event.body, event.link_token)
             except EventParseError as exc:
                 log.warning("event %s cannot be parsed: %s", event.id, exc)
-                inbox.failed(self.ctx.db, event, str(exc), final=True)
+                self._failed(event, str(exc), final=True)
             except (WorksApiError, LineApiError, Failure) as exc:
                 log.warning("event %s: %s", event.id, exc)
-                inbox.failed(self.ctx.db, event, str(exc), final=not exc.retryable)
+                self._failed(event, str(exc), final=not exc.retryable)
             except Exception as exc:  # keep the worker alive; the row records what went wrong
                 # A bug does not go away on a retry, and a retry could repeat what already happened.
                 log.exception("event %s failed", event.id)
-                inbox.failed(self.ctx.db, event, f"{exc.__class__.__name__}: {exc}", final=True)
+                self._failed(event, f"{exc.__class__.__name__}: {exc}", final=True)
             else:
                 if not inbox.finished.get():
                     inbox.done(self.ctx.db, event.id)
@@ -68,6 +68,13 @@ class Worker:
                 inbox.current_event.reset(token)
             handled += 1
         return handled
+
+    def _failed(self, event: inbox.Claimed, error: str, final: bool) -> None:
+        if inbox.finished.get():
+            # What the event produced is committed with its "done": handling it again would repeat it.
+            log.warning("event %s: error after its message was recorded; not handled again", event.id)
+            return
+        inbox.failed(self.ctx.db, event, error, final=final)
 
     def heartbeat(self, force: bool = False) -> None:
         now = time.time()
