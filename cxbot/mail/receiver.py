@@ -55,7 +55,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, port
 
 
-class _Controller(Controller):
+class PortZeroController(Controller):
     """aiosmtpd's Controller, but port 0 works: the bound port is read back before the
     controller connects to itself to check it is up."""
 
@@ -120,7 +120,7 @@ class SmtpReceiver:
         self.max_bytes = int(max_bytes)
         self.hostname = hostname or sorted(self.domains)[0]
         self.workers = workers
-        self._controller: _Controller | None = None
+        self._controller: PortZeroController | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -142,7 +142,7 @@ class SmtpReceiver:
             if self._controller is not None:
                 return self
             self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="smtp-receiver")
-            controller = _Controller(_Handler(self), hostname=self.host, port=self._wanted_port,
+            controller = PortZeroController(_Handler(self), hostname=self.host, port=self._wanted_port,
                                      server_hostname=self.hostname, **self._factory_kwargs())
             try:
                 controller.start()

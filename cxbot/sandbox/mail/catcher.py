@@ -15,29 +15,15 @@ from __future__ import annotations
 import logging
 import threading
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from cxbot.mail.receiver import PortZeroController
 
 from .state import CaughtMail, MailWorld, attach, now, read_mail
 
 log = logging.getLogger("cxbot.sandbox.mail")
 
 MAX_BYTES = 50 * 1024 * 1024
-
-
-class _Controller(Controller):
-    """Port 0 works: the bound port is read back before the self-check connection."""
-
-    def _create_server(self):
-        creating = super()._create_server()
-
-        async def bind():
-            server = await creating
-            if server.sockets:
-                self.port = server.sockets[0].getsockname()[1]
-            return server
-
-        return bind()
 
 
 class _Handler:
@@ -84,7 +70,7 @@ class Catcher:
         self.mail = mail
         self.host = host
         self.wanted_port = port
-        self.controller: _Controller | None = None
+        self.controller: PortZeroController | None = None
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):
@@ -102,7 +88,7 @@ class Catcher:
         return int(self.controller.port) if self.controller else self.wanted_port
 
     def start(self) -> int:
-        controller = _Controller(_Handler(self.mail), hostname=self.host, port=self.wanted_port,
+        controller = PortZeroController(_Handler(self.mail), hostname=self.host, port=self.wanted_port,
                                  server_hostname="smtp.sandbox.invalid", data_size_limit=MAX_BYTES,
                                  authenticator=self._authenticate, auth_require_tls=False,
                                  auth_exclude_mechanism=["CRAM-MD5"])
