@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import acts
 from .bots import parse_bot_fields
-from .errors import ApiError, ControlError, control_errors, created as _created, json_body as _body
+from .errors import ApiError, ControlError, control_errors, created as _created, json_body as _body, settings_routes
 from .files import file_response
 from .world import (
     CALLBACK_MESSAGE_TYPES, DEFAULT_CHANNEL_EVENTS, DEFAULT_DOMAIN_ID, Bot, BotDomain, Fault, World, now,
@@ -27,6 +27,7 @@ def _world() -> World:
 
 
 control_errors(bp)
+settings_routes(bp, _world)
 
 
 @bp.errorhandler(ApiError)
@@ -45,20 +46,6 @@ def reset():
     w.deliverer.wait_idle(5)
     w.reset()
     return jsonify({"ok": True})
-
-
-@bp.get("/settings")
-def get_settings():
-    with _world().lock:
-        return jsonify(_world().settings.to_json())
-
-
-@bp.post("/settings")
-def post_settings():
-    w = _world()
-    with w.lock:
-        w.settings.update(_body())
-        return jsonify(w.settings.to_json())
 
 
 @bp.post("/apps")

@@ -93,3 +93,20 @@ def control_errors(bp) -> None:
     """Control blueprints answer ControlError and ValueError as `{"error": ...}` with a 4xx."""
     bp.register_error_handler(ControlError, lambda exc: exc.response())
     bp.register_error_handler(ValueError, lambda exc: ControlError(400, str(exc)).response())
+
+
+def settings_routes(bp, world) -> None:
+    """GET and POST /settings on a control blueprint, for `world()`'s settings under its lock."""
+
+    @bp.get("/settings")
+    def get_settings():
+        w = world()
+        with w.lock:
+            return jsonify(w.settings.to_json())
+
+    @bp.post("/settings")
+    def post_settings():
+        w = world()
+        with w.lock:
+            w.settings.update(json_body())
+            return jsonify(w.settings.to_json())

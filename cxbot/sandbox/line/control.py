@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..errors import ControlError, control_errors, created as _created, json_body as _body
+from ..errors import ControlError, control_errors, created as _created, json_body as _body, settings_routes
 from . import acts
 from .state import ChannelConflict, LineWorld
 from .webhooks import test_delivery
@@ -49,6 +49,7 @@ def _line() -> LineWorld:
 
 
 control_errors(bp)
+settings_routes(bp, _line)
 
 
 @bp.errorhandler(ChannelConflict)
@@ -125,20 +126,6 @@ def add_users():
 def list_users():
     with _line().lock:
         return jsonify([u.to_json() for u in _line().users.values()])
-
-
-@bp.get("/settings")
-def get_settings():
-    with _line().lock:
-        return jsonify(_line().settings.to_json())
-
-
-@bp.post("/settings")
-def post_settings():
-    line = _line()
-    with line.lock:
-        line.settings.update(_body())
-        return jsonify(line.settings.to_json())
 
 
 # --------------------------------------------------------------------------- console
