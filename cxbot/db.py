@@ -69,6 +69,17 @@ def begin_write(dbapi_conn) -> None:
         dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
+def _spool_for(url: str):
+    """SQLite files get a webhook spool beside them (see cxbot/spool.py); PostgreSQL none,
+    as its web and worker processes may run on different hosts."""
+    from cxbot.spool import Spool
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Spool(Path(f"{u.database}.spool"))
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -82,6 +93,7 @@ class Database:
         self._writer_lock = threading.Lock()
         # Facts that never change once written (a conversation's room), remembered per database.
         self.memo: dict[str, dict] = {}
+        self.spool = _spool_for(self.url)
 
     def inbox_writer(self):
         """This process's group-commit writer for webhook events (started on first use)."""

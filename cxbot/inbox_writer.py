@@ -35,7 +35,8 @@ class _Pending:
         self.error: BaseException | None = None
 
 
-def _statement(dialect_name: str):
+def insert_new(dialect_name: str):
+    """INSERT of an event row that skips one whose idempotency key is stored already."""
     module = postgresql if dialect_name == "postgresql" else sqlite
     return module.insert(InboundEvent.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
@@ -65,7 +66,7 @@ class InboxWriter:
 
     def _compiled(self, row: dict) -> tuple[str, tuple | None]:
         if self._sql is None:
-            compiled = _statement(self.engine.dialect.name).compile(dialect=self.engine.dialect, column_keys=list(row))
+            compiled = insert_new(self.engine.dialect.name).compile(dialect=self.engine.dialect, column_keys=list(row))
             self._sql = (compiled.string, compiled.positiontup)
         return self._sql
 

@@ -41,6 +41,7 @@ class Worker:
     def run_once(self, look: bool = True) -> int:
         """Handle what is due now; returns how many events were handled."""
         self.heartbeat()
+        inbox.take_spooled(self.ctx.db)
         handled = 0
         for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
             handler = self.handlers.get(event.source)

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from cxbot import accounts, config
+from cxbot import accounts, config, inbox
 from cxbot.bench.procs import free_port
 from cxbot.context import Context
 from cxbot.demo import USERS
@@ -70,6 +70,7 @@ def make_desk(ctx: Context, http: httpx.Client, customers: int) -> Desk:
 def retire_stored(ctx: Context, token: str) -> int:
     """Mark the ingest phases' events handled, so the relay phase does not start behind a
     backlog of thousands (the rows stay, as a running deployment's table would hold them)."""
+    inbox.take_spooled(ctx.db)
     with ctx.db.session() as s:
         res = s.execute(update(InboundEvent).where(InboundEvent.link_token == token,
                                                    InboundEvent.status == "pending")
