@@ -54,7 +54,7 @@ def create(ctx: Context, name: str, actor: str, slug: str | None = None) -> Coun
         s.add(account)
         s.flush()
         s.refresh(account)
-    audit.record(ctx, actor, "account.create", name, f"default address {account.default_address}")
+    audit.record(ctx, actor, "account.create", name, address=account.default_address)
     return account
 
 
@@ -64,7 +64,7 @@ def rename(ctx: Context, account_id: int, name: str, actor: str) -> None:
         old = account.name
         account.name = name
         s.add(account)
-    audit.record(ctx, actor, "account.rename", name, f"was {old}")
+    audit.record(ctx, actor, "account.rename", name, old=old)
 
 
 def set_agents(ctx: Context, account_id: int, user_ids: list[str], names: list[str], actor: str) -> None:
@@ -73,7 +73,7 @@ def set_agents(ctx: Context, account_id: int, user_ids: list[str], names: list[s
         account.agents_json = json.dumps(user_ids)
         s.add(account)
         target = account.name
-    audit.record(ctx, actor, "account.agents", target, ", ".join(names))
+    audit.record(ctx, actor, "account.agents", target, names=list(names))
 
 
 def name_taken(ctx: Context, name: str, except_id: int | None = None) -> bool:

@@ -55,7 +55,7 @@ def add(ctx: Context, user_id: str, by: str, display: str) -> bool:
         if s.get(Admin, user_id) is not None:
             return False
         s.add(Admin(user_id=user_id, added_by=by, added_at=time.time()))
-    audit.record(ctx, by, "admin.add", display)
+    audit.record(ctx, by, "admin.add", name=display)
     return True
 
 
@@ -65,7 +65,7 @@ def remove(ctx: Context, user_id: str, by: str, display: str) -> bool:
         if row is None:
             return False
         s.delete(row)
-    audit.record(ctx, by, "admin.remove", display)
+    audit.record(ctx, by, "admin.remove", name=display)
     return True
 
 
@@ -77,6 +77,13 @@ def lookup_user(ctx: Context, ref: str) -> dict | None:
         if exc.status in (400, 404):
             return None
         raise
+
+
+def person_name(user: dict) -> str:
+    """The name a person goes by (last and first name), or their login email."""
+    name = user.get("userName") or {}
+    full = f"{name.get('lastName', '')} {name.get('firstName', '')}".strip()
+    return full or str(user.get("email") or user["userId"])
 
 
 def display_name(user: dict) -> str:

@@ -7,9 +7,8 @@ main menu starts flows. CX Talk room traffic is the relay's business.
 from __future__ import annotations
 
 import logging
-import time
 
-from cxbot import admins, audit
+from cxbot import admins
 from cxbot.context import Context
 from cxbot.relay import rooms
 from cxbot.works import messages as m
@@ -51,19 +50,6 @@ def _input(event: Event) -> Input | None:
     return None
 
 
-def audit_text(ctx: Context) -> str:
-    entries = audit.recent(ctx)
-    lines = []
-    for e in entries:
-        who = e.actor
-        user = admins.lookup_user(ctx, e.actor) if e.actor else None
-        if user:
-            who = admins.display_name(user)
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.at))
-        lines.append({"when": when, "who": who, "action": e.action, "target": e.target, "detail": e.detail})
-    return ctx.texts.render("audit_log", entries=lines)
-
-
 def menu_choice(ctx: Context, engine: Engine, user_id: str, choice: str) -> list[dict]:
     if choice == "menu:accounts":
         return engine.start(user_id, "accounts")
@@ -72,7 +58,7 @@ def menu_choice(ctx: Context, engine: Engine, user_id: str, choice: str) -> list
     if choice == "menu:admins":
         return engine.start(user_id, "admins")
     if choice == "menu:audit":
-        return [m.text(audit_text(ctx)[:2000])]
+        return engine.start(user_id, "audit")
     if choice == "menu:help":
         return [m.text(ctx.texts.render("help"))]
     return [main_menu(ctx)]

@@ -86,6 +86,16 @@ def secrets_of(ctx: Context, link: ChannelLink) -> dict:
     return dict(hit)
 
 
+def _shown_name(info_: dict) -> str:
+    """What names the channel to a person: the Official Account, the bot, the address."""
+    if info_.get("display_name") and info_.get("basic_id"):
+        return f"{info_['display_name']} ({info_['basic_id']})"
+    for key in ("display_name", "basic_id", "bot_name", "address"):
+        if info_.get(key):
+            return str(info_[key])
+    return ""
+
+
 def state(link: ChannelLink | None) -> str:
     """未設定 / 設定済み・連携オフ / 連携中, as label keys."""
     if link is None:
@@ -120,11 +130,9 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
         s.add(link)
         s.flush()
         s.refresh(link)
-        account = s.get(CounterAccount, account_id)
-        target = f"{account.name} / {kind}"
+        account_name = s.get(CounterAccount, account_id).name
     _forget_cached()
-    audit.record(ctx, actor, f"link.{kind}.save", target,
-                 ", ".join(f"{k}={v}" for k, v in info_.items() if v) + (" (linked)" if linked else ""))
+    audit.record(ctx, actor, f"link.{kind}.save", account_name, kind=kind, linked=linked, name=_shown_name(info_))
     return Saved(link, created)
 
 
@@ -134,10 +142,11 @@ def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelL
         link.linked = linked
         link.updated_at = time.time()
         s.add(link)
-        account = s.get(CounterAccount, link.counter_account_id)
-        target = f"{account.name} / {link.kind}"
+        account_name = s.get(CounterAccount, link.counter_account_id).name
+        shown = _shown_name(info(link))
     _forget_cached()
-    audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", target)
+    audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", account_name, kind=link.kind,
+                 name=shown)
     return link
 
 
@@ -150,11 +159,10 @@ def delete(ctx: Context, link_id: int, actor: str) -> ChannelLink | None:
             return None
         if link.webhook_token:
             s.add(RetiredWebhook(token=link.webhook_token, kind=link.kind, retired_at=now))
-        account = s.get(CounterAccount, link.counter_account_id)
-        target = f"{account.name} / {link.kind}"
+        account_name = s.get(CounterAccount, link.counter_account_id).name
         s.delete(link)
     _forget_cached()
-    audit.record(ctx, actor, f"link.{link.kind}.delete", target)
+    audit.record(ctx, actor, f"link.{link.kind}.delete", account_name, kind=link.kind, name=_shown_name(info(link)))
     return link
 
 

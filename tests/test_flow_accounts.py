@@ -9,8 +9,8 @@ import pytest
 from freezegun import freeze_time
 from sqlmodel import select
 
-from cxbot import accounts, audit
-from cxbot.demo import USERS
+from cxbot import accounts, audit, links
+from cxbot.demo import ADMIN, USERS
 from cxbot.models import FlowState
 from flows import expire_due
 from tests.conftest import Chat, labels_of, text_of
@@ -189,13 +189,39 @@ def test_admins_added_in_chat_may_configure(admin_chat, wired, employee):
     assert "管理メニュー" in text_of(chat.send("こんにちは"))
 
 
-def test_the_audit_log_is_readable_in_chat_and_holds_no_secret(admin_chat):
+def test_the_audit_log_reads_as_sentences_and_holds_no_secret(admin_chat, wired):
     create_account(admin_chat, "Audited")
     admin_chat.press("キャンセル")
     admin_chat.send("メニュー")
     replies = admin_chat.press("履歴")
     text = text_of(replies)
-    assert "account.create" in text and "Audited" in text and "管理 花子" in text
+    assert "管理 花子さんが窓口アカウント「Audited」を作成しました" in text
+    assert "account.create" not in text and "=" not in text  # no codes, no key=value dumps
+    assert ADMIN.user_id not in text  # names, never internal ids
+
+
+def test_the_audit_log_pages_by_ten(admin_chat, wired):
+    for n in range(12):
+        audit.record(wired.ctx, ADMIN.user_id, "account.rename", f"窓口{n:02d}", old=f"旧{n:02d}")
+    admin_chat.send("メニュー")
+    first = text_of(admin_chat.press("履歴"))
+    assert "窓口11" in first and "窓口02" in first and "窓口01" not in first
+    assert "1〜10件目 / 全12件" in first
+    second = text_of(admin_chat.press("次へ"))
+    assert "窓口01" in second and "窓口00" in second and "窓口11" not in second
+    assert "次へ" not in labels_of(admin_chat.last())
+    assert "窓口11" in text_of(admin_chat.press("前へ"))
+
+
+def test_the_audit_log_tells_a_channel_change_in_words(admin_chat, wired):
+    from tests.relay_helpers import line_desk
+
+    desk = line_desk(wired, customers=0)
+    link = links.get(wired.ctx, desk.account_id, "line")
+    links.set_linked(wired.ctx, link.id, False, ADMIN.user_id)
+    admin_chat.send("メニュー")
+    text = text_of(admin_chat.press("履歴"))
+    assert "「Support」のLINE公式アカウント「サンプル商店 (" in text and "の連携を解除しました" in text
 
 
 def test_the_flows_speak_english_when_set(make_wired, admin):
