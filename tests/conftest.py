@@ -16,6 +16,7 @@ from typing import Callable
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from cxbot.context import Context, build
 from cxbot.crypto import generate_key
@@ -46,12 +47,33 @@ def _reset_postgres(url: str) -> None:
     db.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
-    if url:
-        _reset_postgres(url)
+def _own_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own on the same server
+    (`<name>_<worker>`, created once), so parallel tests never share a schema."""
+    if worker in ("", "master"):
         return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    admin = Database(url)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> str:
+    url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
+    return _own_database(url, worker_id) if url else ""
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_url: str) -> str:
+    if postgres_url:
+        _reset_postgres(postgres_url)
+        return postgres_url
     return f"sqlite:///{tmp_path / 'cxbot.db'}"
 
 
