@@ -48,7 +48,11 @@ def other_web(wired):
     assert url.startswith("http://"), f"the second web process did not start ({proc.poll()})"
     yield url
     proc.stdin.close()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
