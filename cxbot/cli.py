@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import textwrap
 import threading
+from pathlib import Path
 
 import click
 
 from cxbot import config as cfg
+from cxbot.i18n import LOCALES, Texts, texts
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -18,6 +22,21 @@ def _setup_logging(level: str = "INFO") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # aiosmtpd logs every SMTP connection and command at INFO (peer, EOF, "connection lost").
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def _fail(text: str) -> None:
+    click.echo(text, err=True)
+    sys.exit(1)
+
+
+def _texts() -> Texts:
+    """The person's language for what the command prints: CXBOT_LOCALE, ja by default."""
+    locale = os.environ.get("CXBOT_LOCALE", "").strip() or "ja"
+    if locale not in LOCALES:
+        _fail("\n".join(texts(known).render("cli/bad_locale", value=locale) for known in LOCALES))
+    return texts(locale)
 
 
 def _settings(**overrides) -> cfg.Settings:
@@ -129,35 +148,33 @@ def run(host: str, port: int) -> None:
     settings = _checked(_settings())
     stop = _wait_for_signal()
     runtime = start_background(settings, stop, web=True, host=host, port=port)
-    click.echo(f"cxbot listening on {runtime.web.url}")
+    click.echo(texts(settings.locale).render("cli/run_listening", url=runtime.web.url))
     stop.wait()
     runtime.stop()
 
 
-@main.command(help="Start cxbot and the LINE WORKS / LINE / mail sandbox wired together, with a demo tenant.")
+@main.command(help="Start cxbot and the LINE WORKS / LINE / mail sandbox wired together, with a demo tenant. "
+                    "Each start begins from a fresh database in $CXBOT_INSTANCE_PATH/demo (default instance/demo).")
 @click.option("--port", default=8000, show_default=True, type=int, help="cxbot's port")
-@click.option("--sandbox-port", default=8001, show_default=True, type=int)
+@click.option("--sandbox-port", default=8001, show_default=True, type=int, help="the sandbox's port (the chat page)")
 @click.option("--smtp-port", default=2525, show_default=True, type=int, help="cxbot's SMTP receiver")
 @click.option("--empty", is_flag=True, help="no ready-made counter account")
 def demo(port: int, sandbox_port: int, smtp_port: int, empty: bool) -> None:
-    from cxbot.demo import start_demo
+    from cxbot.demo import DemoRefused, start_demo
 
+    say = _texts()
     _setup_logging()
+    folder = Path(os.environ.get("CXBOT_INSTANCE_PATH", "").strip() or "instance") / "demo"
     stop = _wait_for_signal()
-    d = start_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, ready_desk=not empty)
-    click.echo("")
-    click.echo(f"  cxbot    {d.cxbot_url}   (hub bot callback: {d.cxbot_url}/callback)")
-    click.echo(f"  sandbox  {d.sandbox_url}   (LINE WORKS, LINE, LINE Developers console, mail)")
-    if d.runtime.smtp is not None:
-        click.echo(f"  SMTP     127.0.0.1:{d.runtime.smtp.port}   (cxbot's receiver for the desks' addresses)")
-    click.echo("")
-    click.echo(f"  Open the chat page: {d.sandbox_url}/")
-    click.echo("  - LINE WORKS tab, 管理 花子 (admin): write こんにちは to the hub bot for the setup menu.")
-    if d.desk is not None:
-        click.echo(f"  - A ready desk 「デモ窓口」: LINE tab (サンプル商店), メール tab ({d.desk.address}),")
-        click.echo("    or an employee (田中 一郎) writing to デモ窓口Bot; agents 佐藤 健 / 鈴木 美咲 answer in the")
-        click.echo("    CX Talk room that appears in their LINE WORKS tab.")
-    click.echo("  Ctrl-C stops.")
+    try:
+        d = start_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, instance_path=folder,
+                       ready_desk=not empty, locale=say.locale)
+    except DemoRefused as refused:
+        _fail(say.render(f"cli/{refused.message}", **refused.values))
+    ready = say.render("cli/demo_ready", cxbot_url=d.cxbot_url, sandbox_url=d.sandbox_url,
+                       smtp_port=d.runtime.smtp.port if d.runtime.smtp else None,
+                       desk_address=d.desk.address if d.desk else "")
+    click.echo("\n" + textwrap.indent(ready, "  ") + "\n")
     stop.wait()
     d.stop()
 

@@ -7,18 +7,24 @@ webhook token, so the URL answers 410 Gone from then on.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import select
 
 from cxbot import audit
 from cxbot.context import Context
+from cxbot.db import is_postgres
 from cxbot.models import ChannelLink, CounterAccount, RetiredWebhook
 
 KINDS = ("line", "mail", "works_bot")
 WEBHOOK_PATHS = {"line": "line", "works_bot": "works", "mail": "mail"}
+
+log = logging.getLogger(__name__)
 
 
 def new_token() -> str:
@@ -35,31 +41,87 @@ def get(ctx: Context, account_id: int, kind: str) -> ChannelLink | None:
                                                 ChannelLink.kind == kind)).first()
 
 
-# Webhooks look their link up on every request; a short cache keeps that off the database.
-# Changes made in this process clear it at once; other processes see them within the TTL.
-# The worker asks for a `fresh` link before it relays anything: one read at most
-# _FRESH_FOR ago, so a 連携解除 made in another process stops the relay within that.
-_CACHE_TTL = 3.0
+# Webhooks look their link up on every request, so on SQLite the answer is remembered per
+# Database object (one per process; one per runtime in a test process) under a change
+# stamp: a file beside the database that every link change (save, set_linked, delete)
+# grows by one byte right after its commit. A lookup stats the file first (~1 µs); an
+# answer read under another (inode, size) is not used. So once a save has returned, no
+# process on the host answers from before it (and SQLite's processes share one host).
+# PostgreSQL's processes may run on several hosts that share no file: there every lookup
+# reads the database. A process killed between its commit and its stamp leaves the others
+# an answer at most _BACKSTOP seconds old (_FRESH_FOR for the worker's `fresh` lookups).
+STAMP_SUFFIX = ".links-stamp"
+_BACKSTOP = 3.0
 _FRESH_FOR = 0.25
-_by_token_cache: dict[str, tuple[float, ChannelLink | None]] = {}
+_MEMO_KEY = "links.by_token"
+
+
+def stamp_path(database_file: str | os.PathLike) -> Path:
+    """The change stamp beside a SQLite database file."""
+    return Path(f"{os.fspath(database_file)}{STAMP_SUFFIX}")
+
+
+class _Memo:
+    def __init__(self, stamp: Path):
+        self.stamp = stamp
+        self.entries: dict[str, tuple[tuple | None, float, ChannelLink | None]] = {}
+
+    def current(self) -> tuple | None:
+        try:
+            st = os.stat(self.stamp)
+        except FileNotFoundError:
+            return None  # no link changed yet
+        return st.st_ino, st.st_size
+
+
+def _memo(ctx: Context) -> _Memo | None:
+    memo = ctx.db.memo.get(_MEMO_KEY)
+    if memo is None:
+        database = ctx.db.engine.url.database
+        if is_postgres(ctx.db.engine) or not database or database == ":memory:":
+            memo = False
+        else:
+            memo = _Memo(stamp_path(database))
+        ctx.db.memo[_MEMO_KEY] = memo
+    return memo or None
+
+
+def _read_by_token(ctx: Context, token: str) -> ChannelLink | None:
+    with ctx.db.read() as s:
+        return s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first()
 
 
 def by_token(ctx: Context, token: str, fresh: bool = False) -> ChannelLink | None:
-    hit = _by_token_cache.get(token)
+    memo = _memo(ctx)
+    if memo is None:
+        return _read_by_token(ctx, token)
+    stamp = memo.current()  # before the read: a change committed after it shows on the next lookup
     now = time.monotonic()
-    if hit is not None and now - hit[0] < (_FRESH_FOR if fresh else _CACHE_TTL):
-        return hit[1]
-    with ctx.db.read() as s:
-        link = s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first()
-    if len(_by_token_cache) > 10_000:
-        _by_token_cache.clear()
-    _by_token_cache[token] = (now, link)
+    hit = memo.entries.get(token)
+    if hit is not None and hit[0] == stamp and now - hit[1] < (_FRESH_FOR if fresh else _BACKSTOP):
+        return hit[2]
+    link = _read_by_token(ctx, token)
+    if len(memo.entries) > 10_000:
+        memo.entries.clear()
+    # Each answer keeps its own stamp: one read before a change cannot pass as read after it.
+    memo.entries[token] = (stamp, now, link)
     return link
 
 
-def _forget_cached() -> None:
-    _by_token_cache.clear()
-    _secrets_cache.clear()
+def _changed(ctx: Context) -> None:
+    """Call after committing any change to a ChannelLink row: grows the change stamp."""
+    memo = _memo(ctx)
+    if memo is None:
+        return
+    try:
+        fd = os.open(memo.stamp, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        log.error("links: could not mark a link change in %s (%s); other processes may use the old "
+                  "link for up to %.0f s", memo.stamp, exc.strerror, _BACKSTOP)
 
 
 def is_retired(ctx: Context, token: str) -> bool:
@@ -71,6 +133,7 @@ def info(link: ChannelLink) -> dict:
     return json.loads(link.info_json or "{}")
 
 
+# Keyed by the ciphertext itself: a changed secret is a new key, so this never goes stale.
 _secrets_cache: dict[str, dict] = {}
 
 
@@ -131,7 +194,7 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
         s.flush()
         s.refresh(link)
         account_name = s.get(CounterAccount, account_id).name
-    _forget_cached()
+    _changed(ctx)
     audit.record(ctx, actor, f"link.{kind}.save", account_name, kind=kind, linked=linked, name=_shown_name(info_))
     return Saved(link, created)
 
@@ -144,7 +207,7 @@ def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelL
         s.add(link)
         account_name = s.get(CounterAccount, link.counter_account_id).name
         shown = _shown_name(info(link))
-    _forget_cached()
+    _changed(ctx)
     audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", account_name, kind=link.kind,
                  name=shown)
     return link
@@ -161,7 +224,7 @@ def delete(ctx: Context, link_id: int, actor: str) -> ChannelLink | None:
             s.add(RetiredWebhook(token=link.webhook_token, kind=link.kind, retired_at=now))
         account_name = s.get(CounterAccount, link.counter_account_id).name
         s.delete(link)
-    _forget_cached()
+    _changed(ctx)
     audit.record(ctx, actor, f"link.{link.kind}.delete", account_name, kind=link.kind, name=_shown_name(info(link)))
     return link
 

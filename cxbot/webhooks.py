@@ -21,10 +21,18 @@ MAIL_MAX_BYTES = 25 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
-def _gone_or_missing(ctx: Context, token: str):
+def refused(kind: str, token: str, status: int, reason: str, detail: str = ""):
+    """The answer to a refused webhook, logged once at INFO. Only the token's first 6
+    characters are logged: the whole token is what makes the URL unguessable."""
+    where = f" (token {token[:6]!r}…)" if token else ""
+    log.info("refused %s webhook%s: %d %s%s", kind, where, status, reason, f" ({detail})" if detail else "")
+    return jsonify({"error": reason}), status
+
+
+def _gone_or_missing(ctx: Context, kind: str, token: str):
     if links.is_retired(ctx, token):
-        return jsonify({"error": "this webhook URL was deleted"}), 410
-    return jsonify({"error": "unknown webhook URL"}), 404
+        return refused(kind, token, 410, "this webhook URL was deleted")
+    return refused(kind, token, 404, "unknown webhook URL")
 
 
 def blueprint(ctx: Context) -> Blueprint:
@@ -40,7 +48,7 @@ def blueprint(ctx: Context) -> Blueprint:
         else:
             flow = verification.pending_flow(ctx, token)
             if flow is None:
-                return _gone_or_missing(ctx, token)
+                return _gone_or_missing(ctx, "line", token)
             secret = verification.flow_secret(ctx, flow, "channel_secret")
         if not signatures.verify(secret, raw, request.headers.get("x-line-signature")):
             # Usually a mistyped channel secret: the admin hears it in chat (one note per minute).
@@ -48,7 +56,7 @@ def blueprint(ctx: Context) -> Blueprint:
             if inbox.store(ctx.db, "line_verify", f"line-verify-bad:{token}:{bucket}", verification.note(token, False),
                            order_key=f"verify:{token}"):
                 ctx.wakeup.set()
-            return jsonify({"error": "signature does not match"}), 401
+            return refused("line", token, 401, "signature does not match")
         try:
             body = json.loads(raw)
             events = body["events"]
@@ -79,14 +87,14 @@ def blueprint(ctx: Context) -> Blueprint:
         raw = request.get_data(cache=False)
         link = links.by_token(ctx, token)
         if link is None or link.kind != "works_bot":
-            return _gone_or_missing(ctx, token)
+            return _gone_or_missing(ctx, "works_bot", token)
         info = links.info(link)
         if request.headers.get("X-WORKS-BotId", "") != info.get("bot_id"):
-            return jsonify({"error": "unknown bot"}), 401
+            return refused("works_bot", token, 401, "unknown bot")
         secret = links.secrets_of(ctx, link).get("bot_secret")
         # A bot cxbot created through the API has no secret we could know: its URL token is the guard.
         if secret and not signatures.verify(secret, raw, request.headers.get("X-WORKS-Signature")):
-            return jsonify({"error": "signature does not match"}), 401
+            return refused("works_bot", token, 401, "signature does not match")
         try:
             body = json.loads(raw)
             assert isinstance(body, dict) and body.get("type")
@@ -104,7 +112,7 @@ def blueprint(ctx: Context) -> Blueprint:
         """A mail relay (for hosts where SMTP can't be exposed) posts the raw MIME here."""
         link = links.by_token(ctx, token)
         if link is None or link.kind != "mail":
-            return _gone_or_missing(ctx, token)
+            return _gone_or_missing(ctx, "mail", token)
         request.max_content_length = MAIL_MAX_BYTES
         raw = request.get_data(cache=False)
         if not raw.strip() or b":" not in raw[:1000]:
