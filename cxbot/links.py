@@ -100,8 +100,9 @@ class Saved:
 
 
 def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, secrets_: dict | None,
-         token: str | None, linked: bool, mode: str = "") -> Saved:
-    """Create or replace a link's settings (the flow's [OK])."""
+         token: str | None, linked: bool, mode: str = "", warning: str = "") -> Saved:
+    """Create or replace a link's settings (the flow's [OK]). `warning`: what the admin was
+    warned of and saved anyway (e.g. a Bot Secret no signed callback has confirmed), for the audit log."""
     now = time.time()
     with ctx.db.session() as s:
         link = s.exec(select(ChannelLink).where(ChannelLink.counter_account_id == account_id,
@@ -124,11 +125,27 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
         target = f"{account.name} / {kind}"
     _forget_cached()
     audit.record(ctx, actor, f"link.{kind}.save", target,
-                 ", ".join(f"{k}={v}" for k, v in info_.items() if v) + (" (linked)" if linked else ""))
+                 _with_warning(", ".join(f"{k}={v}" for k, v in info_.items() if v) + (" (linked)" if linked else ""),
+                               warning))
     return Saved(link, created)
 
 
-def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelLink:
+def _with_warning(detail: str, warning: str) -> str:
+    return f"{detail} ⚠ {warning}".strip() if warning else detail
+
+
+def update_info(ctx: Context, link_id: int, **values) -> None:
+    """Note facts about a link that are no admin's change (not audited): e.g. that a signed callback arrived."""
+    with ctx.db.session() as s:
+        link = s.get(ChannelLink, link_id)
+        if link is None:
+            return
+        link.info_json = json.dumps({**info(link), **values}, ensure_ascii=False)
+        s.add(link)
+    _forget_cached()
+
+
+def set_linked(ctx: Context, link_id: int, linked: bool, actor: str, warning: str = "") -> ChannelLink:
     with ctx.db.session() as s:
         link = s.get(ChannelLink, link_id)
         link.linked = linked
@@ -137,7 +154,7 @@ def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelL
         account = s.get(CounterAccount, link.counter_account_id)
         target = f"{account.name} / {link.kind}"
     _forget_cached()
-    audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", target)
+    audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", target, _with_warning("", warning))
     return link
 
 
