@@ -5,12 +5,8 @@ The engine gives every step the same [戻る] and [キャンセル], a timeout, 
 detection and persistence: state lives in the database per admin, so a restart or
 another worker process continues the same conversation. [戻る] goes to the previous
 step; on a flow's first step, to the place a Goto came from (the channel menu), and
-on the first step of all, to the main menu.
-
-Buttons are LINE WORKS *message* actions (postback actions are not allowed in
-button templates) whose postback is `f:<nonce>:<action>[:<arg>]`. The nonce
-changes every time a step is shown, so a button pressed on an older message is
-recognised and ignored.
+on the first step of all, to the main menu. How a step looks (its buttons, and
+how an older message's button is recognised) is flows/buttons.py.
 
 Answers come from the chat (`handle`), from a one-time form (`handle_form`), and
 from outside events a step listens for (`notify`: LINE's Verify request arrived).
@@ -29,6 +25,7 @@ from cxbot import secret_forms
 from cxbot.context import Context
 from cxbot.models import FlowState
 from cxbot.works import messages as m
+from flows.buttons import parse_postback, postback, step_message
 from flows.steps import (CALLER, END, QUIET, REGISTRY, Attachment, Flow, Goto, Input, Invalid, Next, Step,
                          Turn, register)
 
@@ -38,20 +35,6 @@ __all__ = ["END", "QUIET", "Attachment", "Engine", "Flow", "Goto", "Input", "Inv
 log = logging.getLogger(__name__)
 
 CANCEL_WORDS = {"キャンセル", "cancel", "やめる", "中止"}
-
-
-def _postback(nonce: str, action: str) -> str:
-    return f"f:{nonce}:{action}"
-
-
-def parse_postback(data: str | None) -> tuple[str, str, str] | None:
-    """(nonce, action, arg) of a flow button, or None for anything else."""
-    if not data or not data.startswith("f:"):
-        return None
-    parts = data.split(":", 3)
-    if len(parts) < 3:
-        return None
-    return parts[1], parts[2], parts[3] if len(parts) > 3 else ""
 
 
 def _first_step(flow_name: str, step: str | None) -> str:
@@ -340,44 +323,9 @@ class Engine:
         text = turn.render(step.prompt)
         if error is not None:
             text = self._error_text(error) + "\n\n" + text
-        actions = self._actions(state, turn, step)
-        if step.layout == "list":
-            out.append(m.text(text[:2000]))
-            out.append(self._as_list(turn, step, actions))
-        else:
-            out.append(m.button_template(text[:1000], actions))
+        form = secret_forms.issue(self.ctx, state.user_id, state.flow, step.name) if step.secret else None
+        out += step_message(turn, step, text, state.nonce, form)
         return out
-
-    def _as_list(self, turn: Turn, step: Step, actions: list[dict]) -> dict:
-        t = self.ctx.texts
-        shown = [b for b in step.buttons if b.when is None or b.when(turn)]
-        elements = [m.list_element(t.label(b.label), action=a) for b, a in zip(shown, actions)]
-        rest = actions[len(shown):]
-        return m.list_template(elements, actions=[rest[i:i + 2] for i in range(0, len(rest), 2)])
-
-    def _actions(self, state: FlowState, turn: Turn, step: Step) -> list[dict]:
-        t = self.ctx.texts
-        actions = []
-        for b in step.buttons:
-            if b.when is not None and not b.when(turn):
-                continue
-            if step.layout == "list":
-                label = t.label(f"{b.label}_short")
-            else:
-                label = (b.text(turn) if b.text else t.label(b.label))[:20]
-            if b.copy is not None:
-                actions.append(m.copy_action(label, b.copy(turn)))
-            elif b.uri is not None:
-                actions.append(m.uri_action(label, b.uri(turn)))
-            else:
-                actions.append(m.message_action(label, postback=_postback(state.nonce, b.action or b.label)))
-        if step.secret:
-            url = secret_forms.issue(self.ctx, state.user_id, state.flow, step.name)
-            actions.append(m.uri_action(t.label("form_input"), url))
-        # Every step has a way back: the previous step, the place a Goto came from, or the menu.
-        actions.append(m.message_action(t.label("back"), postback=_postback(state.nonce, "back")))
-        actions.append(m.message_action(t.label("cancel"), postback=_postback(state.nonce, "cancel")))
-        return actions[:10]
 
     def _cancel(self, state: FlowState) -> list[dict]:
         self._drop(state.user_id)
@@ -399,8 +347,8 @@ class Engine:
         text = t.render("flows/confirm_switch", current=t.label(REGISTRY[current.flow].title_at(current.step)),
                         new=t.label(new.title_at(_first_step(new.name, target.step))))
         return [m.button_template(text, [
-            m.message_action(t.label("switch_yes"), postback=_postback(current.nonce, "switch")),
-            m.message_action(t.label("switch_no"), postback=_postback(current.nonce, "stay")),
+            m.message_action(t.label("switch_yes"), postback=postback(current.nonce, "switch")),
+            m.message_action(t.label("switch_no"), postback=postback(current.nonce, "stay")),
         ])]
 
 
