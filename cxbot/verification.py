@@ -47,6 +47,13 @@ def flow_secret(ctx: Context, state: FlowState, key: str) -> str:
     return json.loads(ctx.vault.decrypt(state.data_enc)).get(key, "")
 
 
+def admin_of(link: ChannelLink | None, flow: FlowState | None) -> str:
+    """Who hears about a signed request: the admin of the setup in progress, or who saved the link."""
+    if flow is not None:
+        return flow.user_id
+    return links.info(link).get("configured_by", "") if link is not None else ""
+
+
 def note(ctx: Context, kind: str, token: str, ok: bool, secret: str, admin: str) -> None:
     """Web side: store what a signed request showed, for the worker to tell `admin`."""
     if not admin:

@@ -37,16 +37,14 @@ def blueprint(ctx: Context) -> Blueprint:
         flow = None
         if link is not None and link.kind == "line":
             secret = links.secrets_of(ctx, link).get("channel_secret", "")
-            admin = links.info(link).get("configured_by", "")
         else:
             flow = verification.pending_flow(ctx, token, "line_setup")
             if flow is None:
                 return _gone_or_missing(ctx, token)
             secret = verification.flow_secret(ctx, flow, "channel_secret")
-            admin = flow.user_id
         if not signatures.verify(secret, raw, request.headers.get("x-line-signature")):
             # Usually a mistyped channel secret: the admin hears it in chat (one note a minute).
-            verification.note(ctx, "line", token, False, secret, admin)
+            verification.note(ctx, "line", token, False, secret, verification.admin_of(link, flow))
             return jsonify({"error": "signature does not match"}), 401
         try:
             body = json.loads(raw)
@@ -55,7 +53,8 @@ def blueprint(ctx: Context) -> Blueprint:
         except (ValueError, KeyError, TypeError, AssertionError):
             return jsonify({"error": "body is not a LINE webhook"}), 400
         if not events:
-            verification.note(ctx, "line", token, True, secret, admin)  # Verify, or [自動設定]'s test
+            # Verify, or [自動設定]'s test: the admin hears it in chat.
+            verification.note(ctx, "line", token, True, secret, verification.admin_of(link, flow))
             return "", 200
         if link is None or not link.linked:
             return "", 200  # 連携解除: talks do not reach CX Talk until linked again

@@ -70,6 +70,12 @@ def accept_image(turn: Turn, attachment: Attachment) -> dict:
     return {"token": token, "file_name": file_name}
 
 
+def note_public(turn: Turn):
+    """Whether [公開] can make the bot public: that needs the domain it is registered to."""
+    turn.data["public"] = bool(turn.ctx.settings.works_domain_id)
+    return None
+
+
 def skip_image(turn: Turn, _arg: str):
     turn.data["image"] = None
     return "review"
@@ -118,7 +124,8 @@ register(Flow("works_bot_create", "flow_works_bot_create", (
          next="image"),
     Step("image", "works_bot_image", field="image", accepts_file=accept_image, next="review",
          buttons=(Button("skip_image", action="skip"),), on={"skip": skip_image}),
-    Step("review", "works_bot_review", buttons=(Button("publish", action="publish"),), on={"publish": publish}),
+    Step("review", "works_bot_review", enter=note_public, buttons=(Button("publish", action="publish"),),
+         on={"publish": publish}),
     # The bot exists from here on: [戻る] is the channel menu (the review would create it again),
     # and [キャンセル] says the bot is kept, not linked.
     Step("published", "works_bot_published", back=back_to_channel, cancel="cancelled_bot_kept",

@@ -118,6 +118,20 @@ def test_a_created_bot_is_public_to_members_and_linked_on_ok(admin_chat, wired, 
     assert "状態: 連携中" in text_of(replies)
 
 
+def test_without_a_domain_the_bot_is_not_said_to_be_public(make_wired, admin):
+    w = make_wired(works_domain_id="")
+    chat = Chat(w, admin.user_id)
+    open_channel(chat, "No domain desk", "LINE WORKS内Bot")
+    chat.press("設定")
+    chat.press("作成する")
+    chat.send("社内ヘルプ")
+    chat.send("説明です")
+    replies = chat.press("画像なしで進む")
+    assert "公開します" not in text_of(replies) and "管理者画面" in text_of(replies)
+    replies = chat.press("公開")
+    assert "公開しました" not in text_of(replies) and "管理者画面" in text_of(replies)
+
+
 def test_a_second_inquiry_bot_is_refused(admin_chat, wired):
     create_bot(admin_chat, "One bot desk")
     admin_chat.press("OK")

@@ -132,6 +132,20 @@ def test_a_wrong_channel_secret_cannot_be_saved_and_only_the_secret_is_asked_aga
     assert links.secrets_of(wired.ctx, link)["channel_secret"] == oa["channelSecret"]
 
 
+def test_a_secret_changed_after_verify_must_be_verified_again(admin_chat, wired, oa):
+    start_line(admin_chat)
+    url = webhook_url(enter_fields(admin_chat, oa))
+    verify_in_console(wired, oa, url)
+    assert "OK" in labels_of(admin_chat._settle()[-1])
+    for _ in range(4):  # back to the channel secret: webhook → review → token → basic ID → secret
+        admin_chat.press("戻る")
+    admin_chat.send("d" * 32)
+    admin_chat.send(oa["basicId"])
+    admin_chat.send(oa["accessToken"])
+    replies = admin_chat.press("次へ")
+    assert webhook_url(replies) == url and "OK" not in labels_of(replies[-1])
+
+
 def test_auto_setup_sets_the_endpoint_and_runs_lines_test(admin_chat, wired, oa):
     start_line(admin_chat)
     url = webhook_url(enter_fields(admin_chat, oa))
