@@ -173,8 +173,9 @@ class Saved:
 
 
 def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, secrets_: dict | None,
-         token: str | None, linked: bool, mode: str = "") -> Saved:
-    """Create or replace a link's settings (the flow's [OK])."""
+         token: str | None, linked: bool, mode: str = "", warning: str = "") -> Saved:
+    """Create or replace a link's settings (the flow's [OK]). `warning`: what the admin was
+    warned of and saved anyway (e.g. a Bot Secret no signed callback has confirmed), for the audit log."""
     now = time.time()
     with ctx.db.session() as s:
         link = s.exec(select(ChannelLink).where(ChannelLink.counter_account_id == account_id,
@@ -195,11 +196,23 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
         s.refresh(link)
         account_name = s.get(CounterAccount, account_id).name
     _changed(ctx)
-    audit.record(ctx, actor, f"link.{kind}.save", account_name, kind=kind, linked=linked, name=_shown_name(info_))
+    audit.record(ctx, actor, f"link.{kind}.save", account_name, kind=kind, linked=linked, name=_shown_name(info_),
+                 warning=warning)
     return Saved(link, created)
 
 
-def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelLink:
+def update_info(ctx: Context, link_id: int, **values) -> None:
+    """Note facts about a link that are no admin's change (not audited): e.g. that a signed callback arrived."""
+    with ctx.db.session() as s:
+        link = s.get(ChannelLink, link_id)
+        if link is None:
+            return
+        link.info_json = json.dumps({**info(link), **values}, ensure_ascii=False)
+        s.add(link)
+    _changed(ctx)
+
+
+def set_linked(ctx: Context, link_id: int, linked: bool, actor: str, warning: str = "") -> ChannelLink:
     with ctx.db.session() as s:
         link = s.get(ChannelLink, link_id)
         link.linked = linked
@@ -209,7 +222,7 @@ def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelL
         shown = _shown_name(info(link))
     _changed(ctx)
     audit.record(ctx, actor, f"link.{link.kind}.{'link' if linked else 'unlink'}", account_name, kind=link.kind,
-                 name=shown)
+                 name=shown, warning=warning)
     return link
 
 

@@ -31,6 +31,7 @@ class Worker:
         self.handlers: dict[str, Handler] = {
             "hub": hub.handle,
             "line_verify": verification.handle,
+            "works_verify": verification.handle,
             "form": forms.handle_submission,
             "line": ingest_line.handle,
             "works": ingest_works.handle,

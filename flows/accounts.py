@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cxbot import accounts, admins, links
 from cxbot.works.client import WorksApiError
-from flows.engine import Button, Flow, Goto, Invalid, Step, Turn, register
+from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register
 
 MAX_LISTED = 7  # account buttons in the list; with [新規作成], [戻る], [キャンセル] within 10
 CHANNEL_TITLES = {"line": "channel_line", "mail": "channel_mail", "works_bot": "channel_works_bot"}
@@ -162,13 +162,35 @@ def setup(turn: Turn, _arg: str):
     return Goto(SETUP_FLOWS[kind], data={"account_id": turn.data["account_id"]})
 
 
+def _unconfirmed_bot_secret(link) -> bool:
+    """A Developers Console bot no callback signed with its Bot Secret has reached yet."""
+    return link.kind == "works_bot" and link.mode == "console" and not links.info(link).get("callback_confirmed")
+
+
 def link_on(turn: Turn, _arg: str):
     link = links.get(turn.ctx, turn.data["account_id"], turn.data["kind"])
     if link is None:
         raise Invalid("error_not_configured")
+    if _unconfirmed_bot_secret(link):
+        return "confirm_link"
     links.set_linked(turn.ctx, link.id, True, turn.user_id)
     turn.say("linked_on", channel_title=turn.data["channel_title"])
     return "channel"
+
+
+def link_anyway(turn: Turn, _arg: str):
+    link = links.get(turn.ctx, turn.data["account_id"], turn.data["kind"])
+    if link is None:
+        raise Invalid("error_not_configured")
+    warning = "secret_unverified" if _unconfirmed_bot_secret(link) else ""
+    links.set_linked(turn.ctx, link.id, True, turn.user_id, warning=warning)
+    turn.say("linked_on", channel_title=turn.data["channel_title"])
+    return "channel"
+
+
+def enter_bot_secret(turn: Turn, _arg: str):
+    return Goto("works_bot_secret", "bot_secret", {"account_id": turn.data["account_id"],
+                                                   "bot_name": turn.data["link_info"].get("bot_name", "")})
 
 
 def confirm_unlink(turn: Turn, _arg: str):
@@ -199,8 +221,8 @@ def _can_unlink(turn: Turn) -> bool:
     return bool(turn.data.get("linked"))
 
 
-register(Flow("accounts", "counter_accounts", (
-    Step("list", "accounts_list", enter=enter_list, back=False,
+register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
+    Step("list", "accounts_list", enter=enter_list,
          buttons=tuple(_account_button(i) for i in range(MAX_LISTED)) + (Button("create", action="create"),),
          on={"open": open_nth, "create": lambda t, a: "create"}),
     Step("create", "account_create", field="new_name", validate=validate_new_name, next=after_create),
@@ -211,12 +233,12 @@ register(Flow("accounts", "counter_accounts", (
              "rename": lambda t, a: "rename", "list": lambda t, a: "list"}),
     Step("rename", "account_rename", field="new_name", validate=validate_rename, next=after_rename),
     Step("agents", "account_agents", field="agent_ids", validate=validate_agents, next=after_agents),
-    Step("channels", "channels_menu", enter=enter_channels,
+    Step("channels", "channels_menu", enter=enter_channels, title="external_channels",
          buttons=(Button("channel_line", action="open_channel:line"),
                   Button("channel_mail", action="open_channel:mail"),
                   Button("channel_works_bot", action="open_channel:works_bot")),
          on={"open_channel": open_channel}),
-    Step("channel", "channel_detail", enter=enter_channel,
+    Step("channel", "channel_detail", enter=enter_channel, title="external_channels",
          buttons=(Button("setup", action="setup"),
                   Button("copy_url", copy=lambda t: t.data["webhook"], when=lambda t: bool(t.data.get("webhook"))),
                   Button("link", action="link", when=_can_link),
@@ -224,9 +246,12 @@ register(Flow("accounts", "counter_accounts", (
                   Button("delete_info", action="delete", when=_configured)),
          on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink",
              "delete": lambda t, a: "confirm_delete"}),
-    Step("confirm_unlink", "confirm_unlink",
+    Step("confirm_unlink", "confirm_unlink", title="external_channels",
          buttons=(Button("unlink", action="yes"),), on={"yes": confirm_unlink}),
-    Step("confirm_delete", "confirm_delete",
+    Step("confirm_delete", "confirm_delete", title="external_channels",
          buttons=(Button("delete_info", action="yes"),), on={"yes": confirm_delete}),
+    Step("confirm_link", "confirm_link_unconfirmed", title="external_channels",
+         buttons=(Button("link_anyway", action="yes"), Button("reenter_bot_secret", action="secret")),
+         on={"yes": link_anyway, "secret": enter_bot_secret}),
 )))
 

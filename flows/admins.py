@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cxbot import admins
-from flows.engine import Button, Flow, Invalid, Step, Turn, register
+from flows.steps import Button, Flow, Invalid, Step, Turn, register
 
 
 def enter_list(turn: Turn):
@@ -43,8 +43,8 @@ def remove(turn: Turn, raw: str) -> str:
     return user["userId"]
 
 
-register(Flow("admins", "admins", (
-    Step("list", "admins_list", enter=enter_list, back=False,
+register(Flow("admins", "admins", cancel="closed", steps=(
+    Step("list", "admins_list", enter=enter_list,
          buttons=(Button("add_admin", action="add"), Button("remove_admin", action="remove")),
          on={"add": lambda t, a: "add", "remove": lambda t, a: "remove"}),
     Step("add", "admins_add", field="added_id", validate=add, next="list"),

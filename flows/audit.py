@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from cxbot import admins, audit
-from flows.engine import Button, Flow, Step, Turn, register
+from flows.steps import Button, Flow, Step, Turn, register
 
 
 ENTRY_MAX = 180  # ten entries and the heading stay well inside a 2,000-character message
@@ -44,6 +44,8 @@ def enter_page(turn: Turn):
     turn.data.update(entries=lines, page=page, total=total, first=page * audit.PAGE_SIZE + 1,
                      last=page * audit.PAGE_SIZE + len(lines),
                      more=(page + 1) * audit.PAGE_SIZE < total)
+    # The page is its own message (up to 2,000 characters); the buttons' text is kept short.
+    turn.say("audit_page")
     return None
 
 
@@ -57,8 +59,8 @@ def previous_page(turn: Turn, _arg: str):
     return None
 
 
-register(Flow("audit", "audit_log", (
-    Step("page", "audit_nav", intro="audit_page", enter=enter_page, back=False,
+register(Flow("audit", "audit_log", cancel="closed", steps=(
+    Step("page", "audit_nav", enter=enter_page,
          buttons=(Button("next", action="next", when=lambda t: bool(t.data.get("more"))),
                   Button("previous", action="previous", when=lambda t: int(t.data.get("page", 0)) > 0)),
          on={"next": next_page, "previous": previous_page}),

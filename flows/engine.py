@@ -1,15 +1,15 @@
-"""A small flow engine for the admin's setup conversations.
+"""The flow engine: runs the admin's setup conversations, each a table of steps
+(flows/steps.py).
 
-A flow is a readable table of `Step`s (prompt template, the answer it expects, a
-validator, what comes next, its buttons). The engine gives every step the same
-[戻る] and [キャンセル], a timeout, stale-button detection and persistence:
-state lives in the database per admin, so a restart or another worker process
-continues the same conversation.
+The engine gives every step the same [戻る] and [キャンセル], a timeout, stale-button
+detection and persistence: state lives in the database per admin, so a restart or
+another worker process continues the same conversation. [戻る] goes to the previous
+step; on a flow's first step, to the place a Goto came from (the channel menu), and
+on the first step of all, to the main menu. How a step looks (its buttons, and
+how an older message's button is recognised) is flows/buttons.py.
 
-Buttons are LINE WORKS *message* actions (postback actions are not allowed in
-button templates) whose postback is `f:<nonce>:<action>[:<arg>]`. The nonce
-changes every time a step is shown, so a button pressed on an older message is
-recognised and ignored.
+Answers come from the chat (`handle`), from a one-time form (`handle_form`), and
+from outside events a step listens for (`notify`: LINE's Verify request arrived).
 """
 
 from __future__ import annotations
@@ -18,144 +18,43 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Union
 
 from sqlmodel import select
 
+from cxbot import secret_forms
 from cxbot.context import Context
 from cxbot.models import FlowState
 from cxbot.works import messages as m
+from flows.buttons import parse_postback, postback, step_message
+from flows.steps import (CALLER, END, QUIET, REGISTRY, Attachment, Flow, Goto, Input, Invalid, Next, Step,
+                         Turn, register)
+
+__all__ = ["END", "QUIET", "Attachment", "Engine", "Flow", "Goto", "Input", "Invalid", "Step", "Turn",
+           "expire_due", "parse_postback", "register"]
 
 log = logging.getLogger(__name__)
 
-END = "__end__"
 CANCEL_WORDS = {"キャンセル", "cancel", "やめる", "中止"}
 
 
-class Invalid(Exception):
-    """A validator's refusal: the step is shown again with this message."""
-
-    def __init__(self, key: str, **params):
-        self.key = key
-        self.params = params
-        super().__init__(key)
+def _first_step(flow_name: str, step: str | None) -> str:
+    return step or REGISTRY[flow_name].steps[0].name
 
 
-@dataclass(frozen=True)
-class Goto:
-    """Continue in another flow (e.g. from the channel menu into a setup flow)."""
-
-    flow: str
-    step: str | None = None
-    data: dict = dc_field(default_factory=dict)
-
-
-Next = Union[str, Goto, None]  # a step name, END, a Goto, or None to show the same step again
-Handler = Callable[["Turn", str], Next]
+def _remembered(data: dict, target: Goto) -> dict | None:
+    """The place on the way here that `target` names, if a Goto remembered it."""
+    frame = data.get(CALLER)
+    while frame:
+        if frame["flow"] == target.flow and frame["step"] == _first_step(target.flow, target.step):
+            return frame
+        frame = frame["data"].get(CALLER)
+    return None
 
 
-@dataclass(frozen=True)
-class Button:
-    label: str  # key in labels.toml
-    action: str | None = None  # → Step.on[action]; may carry an argument as "action:arg"
-    copy: Callable[["Turn"], str] | None = None  # a copy action: the text to copy
-    uri: Callable[["Turn"], str] | None = None  # a link
-    when: Callable[["Turn"], bool] | None = None  # shown only when true
-    text: Callable[["Turn"], str] | None = None  # a label computed at run time (names)
-
-
-@dataclass(frozen=True)
-class Attachment:
-    kind: str  # image | file
-    file_id: str
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    prompt: str  # template flows/<prompt>.txt, rendered with the flow's data
-    field: str | None = None  # where a typed answer goes; None = buttons only
-    validate: Callable[["Turn", str], Any] | None = None
-    next: str | Callable[["Turn"], Next] | None = None  # after a valid answer
-    buttons: tuple[Button, ...] = ()
-    on: dict[str, Handler] = dc_field(default_factory=dict)
-    secret: bool = False  # the answer is a credential: never echoed, may come from a one-time form
-    accepts_file: Callable[["Turn", Attachment], Any] | None = None
-    enter: Callable[["Turn"], Next] | None = None  # runs before the step is shown
-    intro: str | None = None  # a plain text message sent before the prompt
-    back: bool = True
-    # "list" shows the buttons as a list template, for choices whose names exceed the
-    # 20-character button label limit (each element: the full name, and a short button).
-    layout: str = "buttons"
-
-
-@dataclass(frozen=True)
-class Flow:
-    name: str
-    title: str  # label key naming the flow to the admin
-    steps: tuple[Step, ...]
-
-    def step(self, name: str) -> Step:
-        for s in self.steps:
-            if s.name == name:
-                return s
-        raise KeyError(f"flow {self.name} has no step {name!r}")
-
-
-REGISTRY: dict[str, Flow] = {}
-
-
-def register(flow: Flow) -> Flow:
-    names = [s.name for s in flow.steps]
-    assert len(names) == len(set(names)), f"duplicate step names in {flow.name}"
-    REGISTRY[flow.name] = flow
-    return flow
-
-
-@dataclass(frozen=True)
-class Input:
-    text: str | None = None
-    postback: str | None = None
-    attachment: Attachment | None = None
-
-
-@dataclass
-class Turn:
-    """What a step's code sees: the app context, the admin, the flow's data; and what to send."""
-
-    ctx: Context
-    user_id: str
-    flow: Flow
-    data: dict
-    outgoing: list[dict] = dc_field(default_factory=list)
-
-    @property
-    def texts(self):
-        return self.ctx.texts
-
-    def render(self, template: str, **extra) -> str:
-        return self.texts.render(f"flows/{template}", **{**self.data, **extra})
-
-    def say(self, template: str, **extra) -> None:
-        self.outgoing.append(m.text(self.render(template, **extra)))
-
-    def send(self, content: dict) -> None:
-        self.outgoing.append(content)
-
-
-def _postback(nonce: str, action: str) -> str:
-    return f"f:{nonce}:{action}"
-
-
-def parse_postback(data: str | None) -> tuple[str, str, str] | None:
-    """(nonce, action, arg) of a flow button, or None for anything else."""
-    if not data or not data.startswith("f:"):
-        return None
-    parts = data.split(":", 3)
-    if len(parts) < 3:
-        return None
-    return parts[1], parts[2], parts[3] if len(parts) > 3 else ""
+def _drain(turn: Turn) -> list[dict]:
+    out = list(turn.outgoing)
+    turn.outgoing.clear()
+    return out
 
 
 class Engine:
@@ -192,14 +91,25 @@ class Engine:
             return None
         return state
 
+    def _at(self, user_id: str, flow: str, step: str) -> FlowState | None:
+        state = self.active(user_id)
+        if state is None or state.flow != flow or state.step != step:
+            return None
+        return state
+
     # -- entry points ----------------------------------------------------------------
 
     def start(self, user_id: str, flow_name: str, step: str | None = None, data: dict | None = None) -> list[dict]:
-        """Start a flow; when another is in progress, ask first."""
+        """Start a flow; when another one would lose what was typed in it, ask first. From a
+        menu step (nothing pending) the new flow takes its place, and [戻る] returns there."""
+        target = Goto(flow_name, step, data or {})
         current = self.active(user_id)
-        if current is not None and current.flow != flow_name:
-            return self._ask_switch(current, Goto(flow_name, step, data or {}))
-        return self._enter(user_id, Goto(flow_name, step, data or {}), history=[])
+        if current is None or current.flow == flow_name:
+            return self._enter(user_id, target, caller=None)
+        flow = REGISTRY.get(current.flow)
+        if flow is None or flow.cancel_at(current.step) == "cancelled":
+            return self._ask_switch(current, target)
+        return self._enter(user_id, target, caller=self._frame(current, self._data(current)))
 
     def handle(self, user_id: str, inp: Input) -> list[dict] | None:
         """Messages to send, or None when no flow is concerned (the caller shows the menu)."""
@@ -213,49 +123,89 @@ class Engine:
             nonce, action, arg = pressed
             if state is None or nonce != state.nonce:
                 return notes + [m.text(self.ctx.texts.render("flows/stale_button"))]
-            return notes + self._press(state, action, arg)
+            out = self._press(state, action, arg)
+            return None if out is None else notes + out
         if state is None:
             return notes or None
         if inp.text is not None and inp.text.strip().lower() in CANCEL_WORDS:
             return self._cancel(state)
         return self._answer(state, inp)
 
-    def handle_form(self, user_id: str, flow: str, step: str, value: str) -> list[dict]:
-        """An answer from a one-time form: taken only if the admin is still at that question."""
+    def handle_form(self, user_id: str, flow: str, step: str, value: str) -> tuple[bool, list[dict]]:
+        """An answer from a one-time form: (taken, messages for the chat). Taken only if the
+        admin is still at that question and the step's check accepts the value."""
+        state = self._at(user_id, flow, step)
+        if state is None:
+            return False, [m.text(self.ctx.texts.render("flows/stale_form"))]
+        turn = self._turn(state)
+        try:
+            nxt = self._take(turn, turn.flow.step(step), Input(text=value))
+        except Invalid as bad:
+            return False, self._show(state, turn, error=bad)
+        return True, self._go(state, turn, nxt)
+
+    def form_question(self, user_id: str, flow: str, step: str) -> Step | None:
+        """The secret step a form answers, while the admin is at it."""
+        state = self._at(user_id, flow, step)
+        if state is None:
+            return None
+        question = REGISTRY[flow].step(step)
+        return question if question.secret else None
+
+    def form_problem(self, user_id: str, flow: str, step: str, value: str) -> str | None:
+        """What the chat would say about this answer (the step's own check), or None if it takes it."""
+        state = self._at(user_id, flow, step)
+        question = REGISTRY[flow].step(step)
+        if state is None or question.validate is None:
+            return None
+        try:
+            question.validate(self._turn(state), value.strip())
+        except Invalid as bad:
+            return self._error_text(bad)
+        return None
+
+    def notify(self, user_id: str, flow: str, event: str, arg: str = "") -> list[dict] | None:
+        """Something outside the chat happened for this admin's `flow` (LINE's Verify request
+        arrived, ...): the handler the current step has for `event` runs as a button press
+        would, and the step is shown again. None when the admin is not at a step that
+        listens for it: the caller tells them in plain words."""
         state = self.active(user_id)
-        if state is None or state.flow != flow or state.step != step:
-            return [m.text(self.ctx.texts.render("flows/stale_form"))]
-        return self._answer(state, Input(text=value))
+        if state is None or state.flow != flow:
+            return None
+        turn = self._turn(state)
+        handler = turn.flow.step(state.step).events.get(event)
+        if handler is None:
+            return None
+        try:
+            nxt = handler(turn, arg)
+        except Invalid as bad:
+            return self._show(state, turn, error=bad)
+        return self._go(state, turn, nxt)
 
     def expire(self, state: FlowState) -> list[dict]:
         """Drop a flow that timed out; the note to send the admin."""
         self._drop(state.user_id)
         flow = REGISTRY.get(state.flow)
-        title = self.ctx.texts.label(flow.title) if flow else state.flow
+        title = self.ctx.texts.label(flow.title_at(state.step)) if flow else state.flow
+        unsaved = flow is None or flow.cancel_at(state.step) == "cancelled"
         minutes = self.ctx.settings.flow_timeout // 60
-        return [m.text(self.ctx.texts.render("flows/timed_out", title=title, minutes=minutes))]
+        return [m.text(self.ctx.texts.render("flows/timed_out", title=title, minutes=minutes, unsaved=unsaved))]
 
     # -- transitions -----------------------------------------------------------------
 
     def _turn(self, state: FlowState) -> Turn:
         return Turn(self.ctx, state.user_id, REGISTRY[state.flow], self._data(state))
 
-    def _press(self, state: FlowState, action: str, arg: str) -> list[dict]:
+    def _press(self, state: FlowState, action: str, arg: str) -> list[dict] | None:
         turn = self._turn(state)
         if action == "cancel":
             return self._cancel(state)
         if action == "back":
-            history = json.loads(state.history)
-            if not history:
-                return self._show(state, turn)
-            previous = history.pop()
-            state.history = json.dumps(history)
-            state.step = previous
-            return self._show(state, turn)
+            return self._back(state, turn)
         if action == "switch" and state.pending_start:
             target = Goto(**json.loads(state.pending_start))
             self._drop(state.user_id)
-            return self._enter(state.user_id, target, history=[])
+            return self._enter(state.user_id, target, caller=None)
         if action == "stay":
             state.pending_start = None
             return self._show(state, turn)
@@ -266,37 +216,60 @@ class Engine:
         try:
             nxt = handler(turn, arg)
         except Invalid as bad:
-            return turn.outgoing + self._show(state, turn, error=bad)
+            return self._show(state, turn, error=bad)
         return self._go(state, turn, nxt)
+
+    def _back(self, state: FlowState, turn: Turn) -> list[dict] | None:
+        step = turn.flow.step(state.step)
+        if step.back is not None:
+            return self._go(state, turn, step.back(turn))
+        history = json.loads(state.history)
+        if history:
+            state.step = history.pop()
+            state.history = json.dumps(history)
+            return self._show(state, turn, arrived=True)
+        caller = turn.data.get(CALLER)
+        if caller:
+            return self._resume(state.user_id, caller, {})
+        self._drop(state.user_id)
+        return None  # back from the first step of all: the main menu
+
+    def _take(self, turn: Turn, step: Step, inp: Input) -> Next:
+        """Check an answer and keep it; where to go next. Raises Invalid."""
+        if inp.attachment is not None:
+            if step.accepts_file is None:
+                raise Invalid("error_no_file")
+            value = step.accepts_file(turn, inp.attachment)
+        elif step.field is None or inp.text is None:
+            raise Invalid("error_use_buttons")
+        else:
+            raw = inp.text.strip()
+            value = step.validate(turn, raw) if step.validate else raw
+        if step.field:
+            turn.data[step.field] = value
+        return step.next(turn) if callable(step.next) else step.next
 
     def _answer(self, state: FlowState, inp: Input) -> list[dict]:
         turn = self._turn(state)
-        step = turn.flow.step(state.step)
         try:
-            if inp.attachment is not None:
-                if step.accepts_file is None:
-                    raise Invalid("flows/error_no_file")
-                value = step.accepts_file(turn, inp.attachment)
-            elif step.field is None or inp.text is None:
-                raise Invalid("flows/error_use_buttons")
-            else:
-                raw = inp.text.strip()
-                value = step.validate(turn, raw) if step.validate else raw
+            nxt = self._take(turn, turn.flow.step(state.step), inp)
         except Invalid as bad:
-            return turn.outgoing + self._show(state, turn, error=bad)
-        if step.field:
-            turn.data[step.field] = value
-        nxt = step.next(turn) if callable(step.next) else step.next
+            return self._show(state, turn, error=bad)
         return self._go(state, turn, nxt)
 
     def _go(self, state: FlowState, turn: Turn, nxt: Next) -> list[dict]:
+        if nxt == QUIET:
+            return _drain(turn)
         if nxt == END:
             self._drop(state.user_id)
-            return turn.outgoing
+            return _drain(turn)
         if isinstance(nxt, Goto):
-            sent = turn.outgoing
-            self._drop(state.user_id)
-            return sent + self._enter(state.user_id, nxt, history=[])
+            sent = _drain(turn)
+            frame = _remembered(turn.data, nxt)
+            if frame is not None:
+                return sent + self._resume(state.user_id, frame, nxt.data)
+            caller = self._frame(state, turn.data) if nxt.back else None
+            return sent + self._enter(state.user_id, nxt, caller=caller)
         if nxt is not None and nxt != state.step:
             history = json.loads(state.history)
             if nxt in history:
@@ -307,18 +280,36 @@ class Engine:
                 history.append(state.step)
             state.history = json.dumps(history[-20:])
             state.step = nxt
-        return turn.outgoing + self._show(state, turn)
-
-    def _enter(self, user_id: str, target: Goto, history: list[str]) -> list[dict]:
-        flow = REGISTRY[target.flow]
-        now = time.time()
-        state = FlowState(user_id=user_id, flow=flow.name, step=target.step or flow.steps[0].name,
-                          data_enc="", history=json.dumps(history), nonce="", started_at=now,
-                          updated_at=now, expires_at=now)
-        turn = Turn(self.ctx, user_id, flow, dict(target.data))
+            return self._show(state, turn, arrived=True)
         return self._show(state, turn)
 
-    def _show(self, state: FlowState, turn: Turn, error: Invalid | None = None) -> list[dict]:
+    def _frame(self, state: FlowState, data: dict) -> dict:
+        """A place to come back to: the flow, its step, its history and data."""
+        return {"flow": state.flow, "step": state.step, "history": json.loads(state.history), "data": data}
+
+    def _new_state(self, user_id: str, flow: str, step: str, history: list[str]) -> FlowState:
+        now = time.time()
+        return FlowState(user_id=user_id, flow=flow, step=step, data_enc="", history=json.dumps(history),
+                         nonce="", started_at=now, updated_at=now, expires_at=now)
+
+    def _enter(self, user_id: str, target: Goto, caller: dict | None) -> list[dict]:
+        flow = REGISTRY[target.flow]
+        data = dict(target.data)
+        if caller is not None:
+            data[CALLER] = caller
+        state = self._new_state(user_id, flow.name, _first_step(flow.name, target.step), [])
+        return self._show(state, Turn(self.ctx, user_id, flow, data), arrived=True)
+
+    def _resume(self, user_id: str, frame: dict, updates: dict) -> list[dict]:
+        """Back to a remembered place, with the history it had."""
+        flow = REGISTRY[frame["flow"]]
+        state = self._new_state(user_id, flow.name, frame["step"], frame["history"])
+        return self._show(state, Turn(self.ctx, user_id, flow, {**frame["data"], **updates}), arrived=True)
+
+    def _error_text(self, bad: Invalid) -> str:
+        return self.ctx.texts.render(bad.template(), **bad.params)
+
+    def _show(self, state: FlowState, turn: Turn, error: Invalid | None = None, arrived: bool = False) -> list[dict]:
         step = turn.flow.step(state.step)
         if step.enter is not None and error is None:
             nxt = step.enter(turn)
@@ -326,59 +317,24 @@ class Engine:
                 return self._go(state, turn, nxt)
         state.nonce = secrets.token_hex(4)
         self._save(state, turn.data)
-        out = list(turn.outgoing)
-        turn.outgoing.clear()
-        if step.intro and error is None:
+        out = _drain(turn)
+        if step.intro and arrived:
             out.append(m.text(turn.render(step.intro)))
         text = turn.render(step.prompt)
         if error is not None:
-            text = self.ctx.texts.render(error.key if "/" in error.key else f"flows/{error.key}",
-                                         **error.params) + "\n\n" + text
-        actions = self._actions(state, turn, step)
-        if step.layout == "list":
-            out.append(m.text(text[:2000]))
-            out.append(self._as_list(turn, step, actions))
-        else:
-            out.append(m.button_template(text[:1000], actions))
+            text = self._error_text(error) + "\n\n" + text
+        form = secret_forms.issue(self.ctx, state.user_id, state.flow, step.name) if step.secret else None
+        out += step_message(turn, step, text, state.nonce, form)
         return out
-
-    def _as_list(self, turn: Turn, step: Step, actions: list[dict]) -> dict:
-        t = self.ctx.texts
-        shown = [b for b in step.buttons if b.when is None or b.when(turn)]
-        elements = [m.list_element(t.label(b.label), action=a) for b, a in zip(shown, actions)]
-        rest = actions[len(shown):]
-        return m.list_template(elements, actions=[rest[i:i + 2] for i in range(0, len(rest), 2)])
-
-    def _actions(self, state: FlowState, turn: Turn, step: Step) -> list[dict]:
-        t = self.ctx.texts
-        actions = []
-        for b in step.buttons:
-            if b.when is not None and not b.when(turn):
-                continue
-            if step.layout == "list":
-                label = t.label(f"{b.label}_short")
-            else:
-                label = (b.text(turn) if b.text else t.label(b.label))[:20]
-            if b.copy is not None:
-                actions.append(m.copy_action(label, b.copy(turn)))
-            elif b.uri is not None:
-                actions.append(m.uri_action(label, b.uri(turn)))
-            else:
-                actions.append(m.message_action(label, postback=_postback(state.nonce, b.action or b.label)))
-        if step.secret:
-            from cxbot.forms import issue
-
-            actions.append(m.uri_action(t.label("form_input"), issue(self.ctx, state.user_id, state.flow, step.name)))
-        if step.back and json.loads(state.history):
-            actions.append(m.message_action(t.label("back"), postback=_postback(state.nonce, "back")))
-        actions.append(m.message_action(t.label("cancel"), postback=_postback(state.nonce, "cancel")))
-        return actions[:10]
 
     def _cancel(self, state: FlowState) -> list[dict]:
         self._drop(state.user_id)
         flow = REGISTRY.get(state.flow)
-        title = self.ctx.texts.label(flow.title) if flow else state.flow
-        return [m.text(self.ctx.texts.render("flows/cancelled", title=title))]
+        if flow is None:
+            return [m.text(self.ctx.texts.render("flows/cancelled", title=state.flow))]
+        data = self._data(state)
+        return [m.text(self.ctx.texts.render(f"flows/{flow.cancel_at(state.step)}",
+                                             **{**data, "title": self.ctx.texts.label(flow.title_at(state.step))}))]
 
     def _ask_switch(self, current: FlowState, target: Goto) -> list[dict]:
         t = self.ctx.texts
@@ -387,11 +343,12 @@ class Engine:
         current.nonce = secrets.token_hex(4)
         data = self._data(current)
         self._save(current, data)
-        text = t.render("flows/confirm_switch", current=t.label(REGISTRY[current.flow].title),
-                        new=t.label(REGISTRY[target.flow].title))
+        new = REGISTRY[target.flow]
+        text = t.render("flows/confirm_switch", current=t.label(REGISTRY[current.flow].title_at(current.step)),
+                        new=t.label(new.title_at(_first_step(new.name, target.step))))
         return [m.button_template(text, [
-            m.message_action(t.label("switch_yes"), postback=_postback(current.nonce, "switch")),
-            m.message_action(t.label("switch_no"), postback=_postback(current.nonce, "stay")),
+            m.message_action(t.label("switch_yes"), postback=postback(current.nonce, "switch")),
+            m.message_action(t.label("switch_no"), postback=postback(current.nonce, "stay")),
         ])]
 
 

@@ -1,7 +1,11 @@
 """LINE公式アカウント連携: the seed's four fields → [次へ] → Webhook URL → Verify → [OK].
 
-Beyond the seed, [自動設定] sets the webhook endpoint through the Messaging API and
-runs LINE's webhook test, so the admin copies nothing.
+[OK] is offered only once a request signed with the channel secret entered has arrived:
+LINE's Verify (the webhook handler stores a note, the worker brings it here through
+Engine.notify) or the webhook test of [自動設定], which sets the endpoint through the
+Messaging API so the admin copies nothing. A link saved with a wrong secret would
+refuse every customer message with 401. When the signature does not match, only the
+channel secret is asked again, and the admin comes back to the same Webhook URL.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ import re
 
 from cxbot import links
 from cxbot.line.client import LineApiError, LineClient
-from flows.engine import Button, Flow, Goto, Invalid, Step, Turn, register
+from flows.steps import QUIET, Button, Flow, Goto, Invalid, Step, Turn, register
+
+TOKEN_MIN = 20
 
 
 def validate_channel_id(turn: Turn, raw: str) -> str:
@@ -33,8 +39,10 @@ def validate_basic_id(turn: Turn, raw: str) -> str:
 
 
 def validate_token(turn: Turn, raw: str) -> str:
-    if not raw or any(c.isspace() for c in raw) or len(raw) < 20:
-        raise Invalid("error_line_token")
+    if any(c.isspace() for c in raw):
+        raise Invalid("error_line_token_spaces")
+    if len(raw) < TOKEN_MIN:
+        raise Invalid("error_line_token_short", length=len(raw))
     return raw
 
 
@@ -61,6 +69,27 @@ def check_credentials(turn: Turn, _arg: str):
     return "webhook"
 
 
+# -- is the channel secret LINE's? -------------------------------------------------------
+# turn.data["verify"]: "" (nothing signed arrived yet), "ok", or "bad_signature".
+
+def verified(turn: Turn) -> bool:
+    return turn.data.get("verify") == "ok"
+
+
+def not_verified(turn: Turn) -> bool:
+    return not verified(turn)
+
+
+def verify_result(result: str):
+    """Engine.notify: LINE's Verify request arrived, signed with the secret entered or not."""
+    def handler(turn: Turn, _arg: str):
+        if turn.data.get("verify") == result:
+            return QUIET  # already shown (e.g. [自動設定]'s test is a Verify request too)
+        turn.data["verify"] = result
+        return None
+    return handler
+
+
 def auto_setup(turn: Turn, _arg: str):
     client = line_client(turn, turn.data["access_token"])
     try:
@@ -69,14 +98,26 @@ def auto_setup(turn: Turn, _arg: str):
     except LineApiError as exc:
         raise Invalid("error_line_auto", detail=exc.message) from None
     if result.get("success"):
+        turn.data["verify"] = "ok"
         turn.say("line_auto_ok")
+    elif result.get("statusCode") == 401:  # our webhook's answer to a signature that does not match
+        turn.data["verify"] = "bad_signature"
     else:
-        turn.say("line_auto_failed", status=result.get("statusCode"), reason=result.get("reason", ""),
-                 detail=result.get("detail", ""))
+        turn.say("line_auto_failed", status=result.get("statusCode"), reason=result.get("reason", ""))
     return None
 
 
+def secret_entered(then: str):
+    """A new channel secret: whatever was verified was verified with another one."""
+    def next_step(turn: Turn):
+        turn.data["verify"] = ""
+        return then
+    return next_step
+
+
 def save(turn: Turn, _arg: str):
+    if not verified(turn):
+        raise Invalid("error_line_not_verified")
     d = turn.data
     links.save(
         turn.ctx, d["account_id"], "line", actor=turn.user_id,
@@ -86,23 +127,27 @@ def save(turn: Turn, _arg: str):
         token=d["webhook_token"], linked=True,
     )
     turn.say("line_saved", basic_id=d["basic_id"])
-    return Goto("accounts", "channel", {"account_id": d["account_id"], "kind": "line"})
+    return Goto("accounts", "channel", {"account_id": d["account_id"], "kind": "line"}, back=False)
 
 
 FIELDS = (
     Step("channel_id", "line_channel_id", field="channel_id", validate=validate_channel_id, next="channel_secret"),
     Step("channel_secret", "line_channel_secret", field="channel_secret", validate=validate_channel_secret,
-         next="basic_id", secret=True),
+         next=secret_entered("basic_id"), secret="field_channel_secret"),
     Step("basic_id", "line_basic_id", field="basic_id", validate=validate_basic_id, next="access_token"),
     Step("access_token", "line_access_token", field="access_token", validate=validate_token, next="review",
-         secret=True),
+         secret="field_access_token"),
 )
 
-register(Flow("line_setup", "channel_line", FIELDS + (
+register(Flow("line_setup", "flow_line", FIELDS + (
     Step("review", "line_review", buttons=(Button("next", action="next"),), on={"next": check_credentials}),
     Step("webhook", "line_webhook", intro="line_console_steps",
          buttons=(Button("copy_url", copy=lambda t: t.data["webhook_url"]),
-                  Button("auto_setup", action="auto"),
-                  Button("ok", action="ok")),
-         on={"auto": auto_setup, "ok": save}),
+                  Button("ok", action="ok", when=verified),
+                  Button("reenter_secret", action="secret", when=not_verified),
+                  Button("auto_setup", action="auto", when=not_verified)),
+         on={"auto": auto_setup, "ok": save, "secret": lambda t, a: "channel_secret_again"},
+         events={"signature_ok": verify_result("ok"), "signature_bad": verify_result("bad_signature")}),
+    Step("channel_secret_again", "line_channel_secret_again", field="channel_secret",
+         validate=validate_channel_secret, next=secret_entered("webhook"), secret="field_channel_secret"),
 )))

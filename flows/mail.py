@@ -4,7 +4,7 @@ forwarding guides, [OK]; the admin then turns it on with [連携]."""
 from __future__ import annotations
 
 from cxbot import accounts, links
-from flows.engine import Button, Flow, Goto, Invalid, Step, Turn, register
+from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register
 
 GMAIL_GUIDE = "https://support.google.com/mail/answer/10957"
 OUTLOOK_GUIDE = ("https://support.microsoft.com/office/"
@@ -26,12 +26,12 @@ def save(turn: Turn, _arg: str):
                info_={"address": turn.data["address"], "configured_by": turn.user_id},
                secrets_=None, token=token, linked=bool(existing and existing.linked))
     turn.say("mail_saved", address=turn.data["address"])
-    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": "mail"})
+    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": "mail"}, back=False)
 
 
-register(Flow("mail_setup", "channel_mail", (
+register(Flow("mail_setup", "flow_mail", (
     Step("address", "mail_address", enter=enter,
-         buttons=(Button("copy_url", copy=lambda t: t.data["address"]),
+         buttons=(Button("copy_address", copy=lambda t: t.data["address"]),
                   Button("gmail_guide", uri=lambda t: GMAIL_GUIDE),
                   Button("outlook_guide", uri=lambda t: OUTLOOK_GUIDE),
                   Button("ok", action="ok")),

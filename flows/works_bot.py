@@ -1,5 +1,6 @@
-"""LINE WORKS内Bot: created by cxbot in a few answers (名前, 説明, 画像 → [公開] → [OK]),
-or a bot made in Developers Console linked with its ClientApp credentials.
+"""LINE WORKS内Bot: the choice (作成する / 連携する), and a bot created by cxbot in a few
+answers (名前, 説明, 画像 → [公開] → [OK]). A bot made in Developers Console is linked in
+flows/works_console.py.
 
 One inquiry bot per counter account, 1:1 only.
 """
@@ -9,10 +10,8 @@ from __future__ import annotations
 import re
 
 from cxbot import links, media
-from cxbot.works import auth
-from cxbot.works.auth import TokenGrantError, WorksApp
-from cxbot.works.client import WorksApiError, WorksClient
-from flows.engine import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register
+from cxbot.works.client import WorksApiError
+from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register
 
 NAME_MAX = 20
 DESCRIPTION_MAX = 100
@@ -24,7 +23,7 @@ CHANNEL_EVENTS = ["message", "postback", "begin", "end"]
 
 
 def back_to_channel(turn: Turn) -> Goto:
-    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": "works_bot"})
+    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": "works_bot"}, back=False)
 
 
 def refuse_second_bot(turn: Turn):
@@ -71,6 +70,12 @@ def accept_image(turn: Turn, attachment: Attachment) -> dict:
     return {"token": token, "file_name": file_name}
 
 
+def note_public(turn: Turn):
+    """Whether [公開] can make the bot public: that needs the domain it is registered to."""
+    turn.data["public"] = bool(turn.ctx.settings.works_domain_id)
+    return None
+
+
 def skip_image(turn: Turn, _arg: str):
     turn.data["image"] = None
     return "review"
@@ -112,114 +117,25 @@ def finish_created(turn: Turn, _arg: str):
     return back_to_channel(turn)
 
 
-register(Flow("works_bot_create", "works_bot_create", (
+register(Flow("works_bot_create", "flow_works_bot_create", (
     Step("name", "works_bot_name", field="bot_name", validate=validate_name, next="description",
          enter=refuse_second_bot),
     Step("description", "works_bot_description", field="description", validate=validate_description,
          next="image"),
     Step("image", "works_bot_image", field="image", accepts_file=accept_image, next="review",
          buttons=(Button("skip_image", action="skip"),), on={"skip": skip_image}),
-    Step("review", "works_bot_review", buttons=(Button("publish", action="publish"),), on={"publish": publish}),
-    Step("published", "works_bot_published", back=False,
+    Step("review", "works_bot_review", enter=note_public, buttons=(Button("publish", action="publish"),),
+         on={"publish": publish}),
+    # The bot exists from here on: [戻る] is the channel menu (the review would create it again),
+    # and [キャンセル] says the bot is kept, not linked.
+    Step("published", "works_bot_published", back=back_to_channel, cancel="cancelled_bot_kept",
          buttons=(Button("ok", action="ok"),), on={"ok": finish_created}),
-)))
-
-
-# -- Developer Console ---------------------------------------------------------------
-
-def validate_required(turn: Turn, raw: str) -> str:
-    if not raw or any(c.isspace() for c in raw):
-        raise Invalid("error_value_format")
-    return raw
-
-
-def validate_private_key(turn: Turn, raw: str) -> str:
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    pem = raw.replace("\\n", "\n").strip() + "\n"
-    try:
-        load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
-        raise Invalid("error_private_key") from None
-    return pem
-
-
-def accept_key_file(turn: Turn, attachment: Attachment) -> str:
-    try:
-        data, _, _ = turn.ctx.works.download_attachment(turn.ctx.settings.works_bot_id, attachment.file_id)
-    except WorksApiError as exc:
-        raise Invalid("error_platform", detail=exc.description) from None
-    if len(data) > 20_000:
-        raise Invalid("error_private_key")
-    return validate_private_key(turn, data.decode("utf-8", "replace"))
-
-
-def validate_bot_id(turn: Turn, raw: str) -> str:
-    if not raw.isdigit():
-        raise Invalid("error_bot_id")
-    return raw
-
-
-def console_app(d: dict) -> WorksApp:
-    return WorksApp(d["client_id"], d["client_secret"], d["service_account"], d["private_key"], "bot")
-
-
-def check_console(turn: Turn, _arg: str):
-    """[次へ]: a token is issued with these credentials and the bot is found with it."""
-    ctx, d = turn.ctx, turn.data
-    try:
-        auth.grant_jwt(ctx.http, ctx.settings.works_auth_url, console_app(d))
-    except TokenGrantError as exc:
-        raise Invalid("error_console_grant", detail=exc.description) from None
-    client = WorksClient(console_app(d), ctx.tokens, ctx.settings.works_api_url, ctx.http, attempts=2)
-    try:
-        bot = client.get_bot(d["bot_id"])
-    except WorksApiError as exc:
-        if exc.status == 404:
-            raise Invalid("error_console_bot_missing", bot_id=d["bot_id"]) from None
-        raise Invalid("error_platform", detail=exc.description) from None
-    d["bot_name"] = bot.get("botName", "")
-    d["group_join_warning"] = bool(bot.get("enableGroupJoin"))
-    if not d.get("webhook_token"):
-        d["webhook_token"] = links.new_token()
-    d["webhook_url"] = links.webhook_url(ctx, "works_bot", d["webhook_token"])
-    return "webhook"
-
-
-def save_console(turn: Turn, _arg: str):
-    d = turn.data
-    links.save(turn.ctx, d["account_id"], "works_bot", actor=turn.user_id, mode="console",
-               token=d["webhook_token"], linked=False,
-               info_={"bot_id": d["bot_id"], "bot_name": d.get("bot_name", ""), "client_id": d["client_id"],
-                      "service_account": d["service_account"], "configured_by": turn.user_id},
-               secrets_={"client_secret": d["client_secret"], "private_key": d["private_key"],
-                         "bot_secret": d["bot_secret"]})
-    turn.say("works_console_saved", bot_name=d.get("bot_name", ""))
-    return back_to_channel(turn)
-
-
-register(Flow("works_console", "works_console", (
-    Step("client_id", "console_client_id", field="client_id", validate=validate_required, next="client_secret",
-         enter=refuse_second_bot),
-    Step("client_secret", "console_client_secret", field="client_secret", validate=validate_required,
-         next="service_account", secret=True),
-    Step("service_account", "console_service_account", field="service_account", validate=validate_required,
-         next="private_key"),
-    Step("private_key", "console_private_key", field="private_key", validate=validate_private_key,
-         accepts_file=accept_key_file, next="bot_id", secret=True),
-    Step("bot_id", "console_bot_id", field="bot_id", validate=validate_bot_id, next="bot_secret"),
-    Step("bot_secret", "console_bot_secret", field="bot_secret", validate=validate_required, next="review",
-         secret=True),
-    Step("review", "console_review", buttons=(Button("next", action="next"),), on={"next": check_console}),
-    Step("webhook", "console_webhook", intro="console_steps",
-         buttons=(Button("copy_url", copy=lambda t: t.data["webhook_url"]), Button("ok", action="ok")),
-         on={"ok": save_console}),
 )))
 
 
 # -- which way ------------------------------------------------------------------------
 
-register(Flow("works_bot_choose", "channel_works_bot", (
+register(Flow("works_bot_choose", "flow_works_bot", (
     Step("choose", "works_bot_choose", enter=refuse_second_bot, layout="list",
          buttons=(Button("works_bot_create", action="create"), Button("works_console", action="console")),
          on={"create": lambda t, a: Goto("works_bot_create", data={"account_id": t.data["account_id"]}),

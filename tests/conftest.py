@@ -225,7 +225,8 @@ class Chat:
     def _settle(self) -> list[dict]:
         from cxbot import inbox
 
-        wait_for(lambda: inbox.count(self.w.ctx.db, "pending", "processing", sources=("hub", "line_verify", "form")) == 0,
+        admin_sources = ("hub", "line_verify", "works_verify", "form")
+        wait_for(lambda: inbox.count(self.w.ctx.db, "pending", "processing", sources=admin_sources) == 0,
                  what="the worker to finish")
         msgs = self.w.bot_messages(self.room) if self.room else []
         new, self.seen = msgs[self.seen:], len(msgs)

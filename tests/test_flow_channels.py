@@ -8,7 +8,7 @@ import secrets
 import httpx
 import pytest
 
-from cxbot import links
+from cxbot import audit, links
 from cxbot.demo import DOMAIN_ID, new_rsa_key
 from cxbot.media import default_bot_png
 from cxbot.signatures import sign
@@ -46,7 +46,9 @@ def test_mail_setup_link_unlink_delete(admin_chat, wired):
     prompt = replies[-1]["content"]
     assert "mail-desk@cxbot.localhost" in prompt["contentText"]
     actions = {a["label"]: a for a in prompt["actions"]}
-    assert actions["URLをコピー"] == {"type": "copy", "label": "URLをコピー", "copyText": "mail-desk@cxbot.localhost"}
+    assert actions["アドレスをコピー"] == {"type": "copy", "label": "アドレスをコピー",
+                                         "copyText": "mail-desk@cxbot.localhost"}
+    assert "URLをコピー" not in actions  # it copies an address
     assert actions["Gmail転送ガイド"]["type"] == "uri" and actions["Outlook転送ガイド"]["type"] == "uri"
     replies = admin_chat.press("OK")
     assert "状態: 設定済み・連携オフ" in text_of(replies)
@@ -116,6 +118,20 @@ def test_a_created_bot_is_public_to_members_and_linked_on_ok(admin_chat, wired, 
     assert "状態: 連携中" in text_of(replies)
 
 
+def test_without_a_domain_the_bot_is_not_said_to_be_public(make_wired, admin):
+    w = make_wired(works_domain_id="")
+    chat = Chat(w, admin.user_id)
+    open_channel(chat, "No domain desk", "LINE WORKS内Bot")
+    chat.press("設定")
+    chat.press("作成する")
+    chat.send("社内ヘルプ")
+    chat.send("説明です")
+    replies = chat.press("画像なしで進む")
+    assert "公開します" not in text_of(replies) and "管理者画面" in text_of(replies)
+    replies = chat.press("公開")
+    assert "公開しました" not in text_of(replies) and "管理者画面" in text_of(replies)
+
+
 def test_a_second_inquiry_bot_is_refused(admin_chat, wired):
     create_bot(admin_chat, "One bot desk")
     admin_chat.press("OK")
@@ -173,27 +189,106 @@ def enter_console(chat: Chat, made: dict, key_as_file: bool = True) -> list[dict
     return chat.press("次へ")
 
 
-def test_developer_console_bot_is_checked_linked_and_verified(admin_chat, wired, employee):
+def console_url(replies: list[dict]) -> str:
+    return next(a["copyText"] for a in replies[-1]["content"]["actions"] if a["label"] == "URLをコピー")
+
+
+def paste_callback_url(wired, made: dict, url: str) -> None:
+    """In Developers Console: Callback URL On, with the Webhook URL cxbot issued."""
+    wired.http.patch(f"/_sandbox/bots/{made['botId']}", json={"callbackUrl": url, "enableCallback": True})
+
+
+def message_bot(wired, user_id: str, made: dict, text: str = "テストです") -> int:
+    sent = wired.http.post("/_sandbox/act/message", json={
+        "userId": user_id, "botId": int(made["botId"]), "content": {"type": "text", "text": text}})
+    assert sent.status_code == 200, sent.text
+    return sent.json()["callback"]["status"]
+
+
+def test_developer_console_bot_is_checked_confirmed_by_a_message_and_linked(admin_chat, wired, employee):
     made = console_bot(wired, group_join=True)
     replies = enter_console(admin_chat, made)
     text = text_of(replies)
     assert "複数人のトークルームに招待可" in text  # the warning, and the console steps
     assert "位置を共有" in text
-    url = next(a["copyText"] for a in replies[-1]["content"]["actions"] if a["label"] == "URLをコピー")
+    assert "1通メッセージを送って" in text  # how the Bot Secret gets checked: LINE WORKS has no Verify button
+    url = console_url(replies)
     assert "/webhooks/works/" in url
     for secret in (made["clientSecret"], made["botSecret"], "PRIVATE KEY"):
         assert secret not in text  # never echoed
-    admin_chat.press("OK")
+    paste_callback_url(wired, made, url)
+    assert message_bot(wired, admin_chat.user_id, made) == 200
+    [confirmed] = admin_chat._settle()
+    assert "Bot Secretを確認しました" in text_of([confirmed]) and "OK" in labels_of(confirmed)
+    assert "Bot Secretを再入力" not in labels_of(confirmed)
+    admin_chat.press("OK", confirmed)
     replies = admin_chat.press("連携")
-    assert "状態: 連携中" in text_of(replies)
-    # The admin pastes the URL in Developers Console; a member writes to the bot.
-    wired.http.patch(f"/_sandbox/bots/{made['botId']}", json={"callbackUrl": url, "enableCallback": True})
-    sent = wired.http.post("/_sandbox/act/message", json={
-        "userId": employee.user_id, "botId": int(made["botId"]), "content": {"type": "text", "text": "PCが壊れました"}})
-    assert sent.json()["callback"]["status"] == 200
+    assert "状態: 連携中" in text_of(replies) and "Bot Secret: 確認済み" in text_of(replies)  # no warning
+    assert message_bot(wired, employee.user_id, made, "PCが壊れました") == 200
     forged = httpx.post(url, content=b'{"type":"message"}', headers={
         "X-WORKS-BotId": made["botId"], "X-WORKS-Signature": sign("wrong", b'{"type":"message"}')})
     assert forged.status_code == 401
+
+
+def test_a_wrong_bot_secret_is_told_and_only_it_is_asked_again(admin_chat, wired):
+    made = console_bot(wired)
+    right = made["botSecret"]
+    replies = enter_console(admin_chat, {**made, "botSecret": "not-the-bot-secret"})
+    url = console_url(replies)
+    paste_callback_url(wired, made, url)
+    assert message_bot(wired, admin_chat.user_id, made) == 401
+    [told] = admin_chat._settle()
+    assert "一致しません" in text_of([told]) and "401" in text_of([told])
+    asked = admin_chat.press("Bot Secretを再入力", told)
+    assert "Bot Secretだけ" in text_of(asked) and "フォームで入力" in labels_of(asked[-1])
+    replies = admin_chat.send(right)
+    assert console_url(replies) == url  # the same Webhook URL
+    assert message_bot(wired, admin_chat.user_id, made) == 200
+    assert "Bot Secretを確認しました" in text_of(admin_chat._settle())
+
+
+def test_linking_an_unconfirmed_console_bot_warns_first_and_the_audit_keeps_the_warning(admin_chat, wired):
+    made = console_bot(wired)
+    enter_console(admin_chat, made)
+    replies = admin_chat.press("OK")
+    assert "Bot Secret: 未確認" in text_of(replies)
+    replies = admin_chat.press("連携")
+    warning = text_of(replies)
+    assert "まだ確認できていません" in warning and "401" in warning
+    assert {"それでも連携", "Bot Secretを再入力", "戻る", "キャンセル"} <= set(labels_of(replies[-1]))
+    link = links.get(wired.ctx, _account_id(wired, admin_chat), "works_bot")
+    assert not link.linked  # asked first
+    replies = admin_chat.press("それでも連携")
+    assert "状態: 連携中" in text_of(replies)
+    admin_chat.send("メニュー")
+    history = text_of(admin_chat.press("履歴"))
+    assert "のLINE WORKS内Bot" in history and "を連携しました ⚠ Bot Secretを確認できないまま連携" in history
+
+
+def test_a_saved_console_bot_signed_with_another_secret_asks_for_the_bot_secret_only(admin_chat, wired, employee):
+    made = console_bot(wired)
+    right = made["botSecret"]
+    url = console_url(enter_console(admin_chat, {**made, "botSecret": "an-old-bot-secret"}))
+    admin_chat.press("OK")
+    admin_chat.press("連携")
+    admin_chat.press("それでも連携")
+    paste_callback_url(wired, made, url)
+    assert message_bot(wired, employee.user_id, made, "届きますか") == 401
+    replies = admin_chat._settle()
+    assert "一致しません" in text_of(replies)
+    notice = admin_chat.find("Bot Secretを再入力")
+    replies = admin_chat.press("Bot Secretを再入力", notice)
+    assert "Bot Secretだけ" in text_of(replies)
+    replies = admin_chat.send(right)
+    assert "Bot Secretを保存しました" in text_of(replies) and "状態: 連携中" in text_of(replies)
+    assert message_bot(wired, employee.user_id, made, "届きますか") == 200
+    assert "Bot Secretを確認しました" in text_of(admin_chat._settle())
+    link = links.get(wired.ctx, _account_id(wired, admin_chat), "works_bot")
+    assert links.info(link)["callback_confirmed"] is True
+
+
+def _account_id(wired, chat: Chat) -> int:
+    return json.loads(wired.ctx.vault.decrypt(_state(wired, chat.user_id).data_enc))["account_id"]
 
 
 def test_developer_console_credentials_that_do_not_work_are_explained(admin_chat, wired):

@@ -34,12 +34,31 @@ def open_form(url: str) -> tuple[httpx.Client, str]:
     return client, csrf
 
 
+def form_url(replies: list[dict]) -> str:
+    return next(a["uri"] for a in replies[-1]["content"]["actions"] if a["label"] == "フォームで入力")
+
+
+def heading(page: httpx.Response) -> str:
+    return re.search(r"<h1>(.*?)</h1>", page.text).group(1)
+
+
+def test_the_form_names_the_value_it_asks_for(admin_chat):
+    url = at_secret_step(admin_chat)
+    page = httpx.get(url)
+    assert heading(page) == "チャネルシークレットを入力してください"
+    assert '<label for="value">チャネルシークレット</label>' in page.text
+    admin_chat.send("0123456789abcdef0123456789abcdef")
+    token_form = form_url(admin_chat.send("@abc12345"))  # the next secret step: the access token
+    page = httpx.get(token_form)
+    assert heading(page) == "チャネルアクセストークンを入力してください"
+
+
 def test_a_secret_entered_on_the_form_answers_the_question(admin_chat):
     url = at_secret_step(admin_chat)
     client, csrf = open_form(url)
     secret = "0123456789abcdef0123456789abcdef"
     done = client.post(url, data={"csrf": csrf, "value": secret})
-    assert done.status_code == 200 and "受け付けました" in done.text
+    assert done.status_code == 200 and "チャネルシークレットを受け付けました" in done.text
     replies = admin_chat._settle()
     assert "ベーシックID" in text_of(replies)  # the next question
     chat_text = text_of(admin_chat.w.messages(admin_chat.room))
@@ -69,8 +88,43 @@ def test_the_form_expires_after_ten_minutes(admin_chat):
         assert httpx.get(url).status_code == 410
 
 
-def test_a_bad_value_from_the_form_is_re_asked_in_chat(admin_chat):
+def test_a_refused_value_gets_the_chats_message_on_the_page_and_the_form_stays_usable(admin_chat):
     url = at_secret_step(admin_chat)
     client, csrf = open_form(url)
-    client.post(url, data={"csrf": csrf, "value": "too-short"})
-    assert "32文字" in text_of(admin_chat._settle())
+    refused = client.post(url, data={"csrf": csrf, "value": "too-short"})
+    assert refused.status_code == 422 and "受け付けました" not in refused.text
+    typed = text_of(admin_chat.send("too-short"))  # what the chat says to the same value
+    message = typed.split("\n")[0]
+    assert "32文字" in message and message in refused.text
+    client, csrf = open_form(url)  # still usable: a refused value does not use up the single use
+    done = client.post(url, data={"csrf": csrf, "value": "0123456789abcdef0123456789abcdef"})
+    assert done.status_code == 200 and "受け付けました" in done.text
+    assert "ベーシックID" in text_of(admin_chat._settle())
+
+
+def test_the_page_says_accepted_only_when_the_flow_took_the_value(admin_chat):
+    url = at_secret_step(admin_chat)
+    client, csrf = open_form(url)
+    admin_chat.send("0123456789abcdef0123456789abcdef")  # answered in the chat meanwhile
+    late = client.post(url, data={"csrf": csrf, "value": "fedcba9876543210fedcba9876543210"})
+    assert late.status_code == 410 and "受け付けました" not in late.text
+    assert "もう終わっています" in late.text
+    assert admin_chat._settle() == []
+
+
+def test_the_form_speaks_english_when_set(make_wired, admin):
+    w = make_wired(locale="en")
+    chat = Chat(w, admin.user_id)
+    chat.send("menu")
+    chat.press("Counter accounts")
+    chat.press("Create new")
+    chat.send("Form desk")
+    chat.press("External channels")
+    chat.press("LINE Official Acct")
+    chat.press("Set up")
+    replies = chat.send("1234567890")
+    url = next(a["uri"] for a in replies[-1]["content"]["actions"] if a["label"] == "Enter in a form")
+    client, csrf = open_form(url)
+    assert heading(client.get(url)) == "Enter the channel secret"
+    refused = client.post(url, data={"csrf": csrf, "value": "abc"})
+    assert "32 characters" in refused.text
