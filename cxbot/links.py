@@ -18,6 +18,8 @@ from cxbot.context import Context
 from cxbot.models import ChannelLink, CounterAccount, RetiredWebhook
 
 KINDS = ("line", "mail", "works_bot")
+# Info keys the admin sets on a link (not its setup flow): kept when the channel is set up again.
+KEPT_ON_SETUP = ("out_of_service",)
 WEBHOOK_PATHS = {"line": "line", "works_bot": "works", "mail": "mail"}
 
 
@@ -111,6 +113,10 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
             link = ChannelLink(counter_account_id=account_id, kind=kind, configured_at=now, updated_at=now)
         elif link.webhook_token and link.webhook_token != token:
             s.add(RetiredWebhook(token=link.webhook_token, kind=kind, retired_at=now))
+        if not created:
+            # Settings of the link itself (not of the setup flow) outlive a new [設定].
+            kept = {k: v for k, v in info(link).items() if k in KEPT_ON_SETUP and k not in info_}
+            info_ = {**info_, **kept}
         link.info_json = json.dumps(info_, ensure_ascii=False)
         link.secrets_enc = ctx.vault.encrypt(json.dumps(secrets_)) if secrets_ else None
         link.webhook_token = token
@@ -126,6 +132,28 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
     audit.record(ctx, actor, f"link.{kind}.save", target,
                  ", ".join(f"{k}={v}" for k, v in info_.items() if v) + (" (linked)" if linked else ""))
     return Saved(link, created)
+
+
+def update_info(ctx: Context, link_id: int, changes: dict, actor: str, action: str) -> ChannelLink:
+    """Change some of a link's non-secret settings (a None value removes the key)."""
+    with ctx.db.session() as s:
+        link = s.get(ChannelLink, link_id)
+        values = info(link)
+        for key, value in changes.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        link.info_json = json.dumps(values, ensure_ascii=False)
+        link.updated_at = time.time()
+        s.add(link)
+        s.flush()
+        s.refresh(link)
+        account = s.get(CounterAccount, link.counter_account_id)
+        target = f"{account.name} / {link.kind}"
+    _forget_cached()
+    audit.record(ctx, actor, f"link.{link.kind}.{action}", target)
+    return link
 
 
 def set_linked(ctx: Context, link_id: int, linked: bool, actor: str) -> ChannelLink:

@@ -16,7 +16,7 @@ from cxbot.context import Context
 from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
 from cxbot.models import Contact, Conversation, CounterAccount, OutboxItem
-from cxbot.relay import outbox
+from cxbot.relay import mail_out, outbox, texts
 from cxbot.relay.outbox import Failure
 from cxbot.works import messages as m
 from cxbot.works.auth import TokenGrantError, WorksApp
@@ -28,13 +28,27 @@ WORKS_TEXT_MAX = 2000
 
 
 def _works_failure(exc: WorksApiError) -> Failure:
+    if exc.status == 429:
+        reason = "rate_limited"
+    elif exc.status == 0 or exc.status >= 500:
+        reason = "unavailable"
+    else:
+        reason = "refused"
+    code = f"LINE WORKS {exc.status} {exc.code}" if exc.status else "LINE WORKS"
     return Failure(f"LINE WORKS {exc.status} {exc.code}: {exc.description}", retryable=exc.retryable,
-                   retry_after=exc.reset_after, rate_limited=exc.status == 429)
+                   retry_after=exc.reset_after, rate_limited=exc.status == 429, reason=reason, code=code)
 
 
 def _line_failure(exc: LineApiError) -> Failure:
+    if exc.status == 429:
+        reason = "rate_limited" if exc.retryable else "line_quota"
+    elif exc.status == 0 or exc.status >= 500:
+        reason = "unavailable"
+    else:
+        reason = "refused"
     return Failure(f"LINE {exc.status}: {exc.message}", retryable=exc.retryable, retry_after=exc.retry_after,
-                   rate_limited=exc.status == 429)
+                   rate_limited=exc.status == 429 and exc.retryable, reason=reason,
+                   code=f"LINE {exc.status}" if exc.status else "LINE")
 
 
 def chunks(text: str, size: int) -> list[str]:
@@ -53,7 +67,8 @@ def _works(ctx: Context, call, *args):
     except WorksApiError as exc:
         raise _works_failure(exc) from None
     except TokenGrantError as exc:
-        raise Failure(f"LINE WORKS token: {exc.description}", retryable=exc.status in (0, 429, 500, 502, 503))
+        raise Failure(f"LINE WORKS token: {exc.description}", retryable=exc.status in (0, 429, 500, 502, 503),
+                      reason="auth", code=f"LINE WORKS {exc.status} {exc.error}".strip())
 
 
 # -- the CX Talk room ------------------------------------------------------------------
@@ -83,7 +98,8 @@ def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
         title = conv.title
     members = room_members(ctx, account)
     if not members:
-        raise Failure("the counter account has no agents and no admin could be found", retryable=False)
+        raise Failure("the counter account has no agents and no admin could be found", retryable=False,
+                      reason="no_members")
     made = _works(ctx, ctx.works_once.create_channel, ctx.settings.works_bot_id, members, title)
     with ctx.db.session() as s:
         conv = s.get(Conversation, item.conversation_id)
@@ -109,7 +125,7 @@ def _room_of(ctx: Context, conversation_id: int) -> str | None:
 def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
     room = _room_of(ctx, item.conversation_id)
     if not room:
-        raise Failure("the room could not be created", retryable=False)
+        raise Failure("the room could not be created", retryable=False, reason="no_room")
     bot = ctx.settings.works_bot_id
     if "media" in payload:
         att = payload["media"]
@@ -128,7 +144,7 @@ def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
 def _link(ctx: Context, conv: Conversation):
     link = links.by_token(ctx, conv.link_token, fresh=True) if conv.link_token else None
     if link is None or not link.linked:
-        raise Failure("the channel is not linked any more (連携解除 or 情報を削除)", retryable=False)
+        raise Failure("the channel is not linked any more (unlinked or deleted)", retryable=False, reason="unlinked")
     return link
 
 
@@ -175,18 +191,12 @@ def works_send(ctx: Context, item: OutboxItem, payload: dict) -> None:
         _works(ctx, client.send_to_user, bot, contact.source_id, m.text(part))
 
 
-def mail_send(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    from cxbot.relay.mail_out import send_reply
-
-    send_reply(ctx, item, payload)
-
-
 SENDERS = {
     "room_create": room_create,
     "room_post": room_post,
     "line_push": line_push,
     "works_send": works_send,
-    "mail_send": mail_send,
+    "mail_send": mail_out.send_reply,
 }
 
 
@@ -200,8 +210,12 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
     if item.action == "room_create" or payload.get("undeliverable_note"):
         log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return
-    what = payload.get("text") or (payload.get("media") or {}).get("file_name", "")
+    kind = s.get(Conversation, item.conversation_id).kind
+    media_names = [a.get("file_name", "") for a in ([payload["media"]] if "media" in payload else [])
+                   + payload.get("attachments", [])]
+    what = payload.get("text") or ", ".join(n for n in media_names if n)
     outbox.enqueue(s, item.conversation_id, "room_post", {
-        "text": ctx.texts.render("relay/undeliverable", what=what[:200], error=failure.detail[:300],
+        "text": ctx.texts.render("relay/undeliverable", what=what[:200], party=texts.party(ctx, kind),
+                                 reason=texts.reason_text(ctx, failure.reason, failure.code, kind),
                                  to_customer=item.action != "room_post"),
         "undeliverable_note": True})
