@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import httpx
 from cxbot import accounts, links
 from cxbot.demo import USERS
 from cxbot.demo_desk import link_line
+from cxbot.mail.parse import ParsedMail, parse
+from cxbot.mail.receiver import SmtpReceiver
 from cxbot.sandbox import create_app as create_sandbox
 from cxbot.serving import serve_in_thread
 from tests.conftest import Wired, _reset_postgres, _serve_cxbot, wait_for
@@ -29,6 +32,23 @@ class LineDesk:
     channel: dict  # the sandbox's LINE channel
     token: str
     customers: list[dict]
+
+
+class Catcher:
+    """The customer's mail server: a real SMTP socket collecting what cxbot sends."""
+
+    def __init__(self):
+        self.mails: list[bytes] = []
+        self.lock = threading.Lock()
+        self.server = SmtpReceiver("127.0.0.1:0", {"customer.example"}, on_mail=self._got).start()
+
+    def _got(self, raw: bytes, rcpts: list[str]) -> None:
+        with self.lock:
+            self.mails.append(raw)
+
+    def wait(self, count: int) -> list[ParsedMail]:
+        wait_for(lambda: len(self.mails) >= count, what=f"{count} mail(s) sent by cxbot")
+        return [parse(raw) for raw in self.mails]
 
 
 @contextmanager
