@@ -153,3 +153,15 @@ def test_failure_reasons_in_a_room_are_in_the_ui_language(w):
     note = next(t for t in wait_room_text(w, room["roomId"], "送信できませんでした") if "送信できませんでした" in t)
     assert "送信先が受け付けませんでした。 [LINE 400]" in note
     assert "request body" not in note and "LINE 400:" not in note
+
+
+def test_a_file_line_will_not_hand_over_is_still_shown_in_the_room(w):
+    desk, customer = one_customer(w, unique("期限切れ客"))
+    w.http.post("/_sandbox/faults", json={"method": "GET", "path": "/line-data/v2/bot/message/*/content",
+                                          "status": 404, "times": 1, "body": {"message": "Not found"}})
+    line_says(w, desk, customer, {"type": "file", "fileName": "図面.pdf",
+                                  "dataBase64": base64.b64encode(b"%PDF-1.4").decode()})
+    line_says(w, desk, customer, {"type": "text", "text": "図面を送りました"})
+    room = wait_room(w, customer["displayName"])
+    texts = wait_room_text(w, room["roomId"], "図面を送りました")
+    assert any("ファイル「図面.pdf」を送信しましたが、LINEから受け取れませんでした" in t for t in texts), texts

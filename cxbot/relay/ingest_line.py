@@ -13,7 +13,6 @@ from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
 from cxbot.relay import channel_state
 from cxbot.relay.conversations import Sender, known_contact, note_in_room, record_inbound
-from cxbot.relay.outbox import Failure
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +45,17 @@ def _profile_name(client: LineClient, who: Sender) -> str:
         return ""
 
 
-def _download(ctx: Context, client: LineClient, message: dict) -> dict:
+def _download(ctx: Context, client: LineClient, message: dict) -> dict | None:
+    """The customer's file stored for the room, or None when LINE refuses it for good
+    (the room is told instead); a passing failure raises, so the event is tried again."""
     kind = message["type"]
     try:
         data, content_type = client.get_content(message["id"])
     except LineApiError as exc:
         if exc.retryable:
             raise
-        raise Failure(f"LINE content {exc.status}: {exc.message}", retryable=False) from None
+        log.warning("LINE content %s %s: %s", message.get("id"), exc.status, exc.message)
+        return None
     ext = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
     name = message.get("fileName") or f"line-{kind}-{message['id']}{ext}"
     token = media.store(ctx, name, content_type, data)
@@ -118,9 +120,11 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if mtype == "text":
         record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
     elif mtype in MEDIA_TYPES:
-        record_inbound(ctx, who, source_id=message.get("id"), attachments=[_download(ctx, client, message)],
+        stored = _download(ctx, client, message)
+        record_inbound(ctx, who, source_id=message.get("id"), attachments=[stored] if stored else [],
                        room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
-                                          kind=mtype), known=known)
+                                          kind=mtype, missing=stored is None,
+                                          name=message.get("fileName", "")), known=known)
     elif mtype == "sticker":
         record_inbound(ctx, who, source_id=message.get("id"),
                        text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]),
