@@ -165,3 +165,17 @@ def test_a_file_line_will_not_hand_over_is_still_shown_in_the_room(w):
     room = wait_room(w, customer["displayName"])
     texts = wait_room_text(w, room["roomId"], "図面を送りました")
     assert any("ファイル「図面.pdf」を送信しましたが、LINEから受け取れませんでした" in t for t in texts), texts
+
+
+def test_when_no_room_can_be_made_the_admins_are_told(w, admin):
+    desk, customer = one_customer(w, unique("部屋なし客"))
+    w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/v1.0/bots/*/channels", "status": 403,
+                                          "times": 1, "body": {"code": "FORBIDDEN",
+                                                               "description": "The bot cannot create channels"}})
+    line_says(w, desk, customer, {"type": "text", "text": "誰か見ていますか"})
+    dm = w.dm_room(admin.user_id)
+    note = wait_for(lambda: next((m["content"].get("text", "") for m in w.bot_messages(dm)
+                                  if customer["displayName"] in m["content"].get("text", "")), None),
+                    what="the note to the admins")
+    assert "トークルームを作成できなかった" in note and "[LINE WORKS 403 FORBIDDEN]" in note
+    assert "cannot create" not in note

@@ -12,6 +12,8 @@ import logging
 from sqlmodel import Session
 
 from cxbot import links, media
+from cxbot.accounts import agents
+from cxbot.admins import lookup_user
 from cxbot.context import Context
 from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
@@ -73,20 +75,31 @@ def _works(ctx: Context, call, *args):
 
 # -- the CX Talk room ------------------------------------------------------------------
 
-def room_members(ctx: Context, account: CounterAccount) -> list[str]:
-    from cxbot.accounts import agents
-    from cxbot.admins import lookup_user
-
-    members = agents(account)
-    if members:
-        return members[:100]
-    # No agents named yet: the admins get the room, so the inquiry is not lost.
+def _configured_admins(ctx: Context) -> list[str]:
     found = []
     for ref in ctx.settings.admins:
         user = lookup_user(ctx, ref)
         if user:
             found.append(user["userId"])
     return found
+
+
+def room_members(ctx: Context, account: CounterAccount) -> list[str]:
+    members = agents(account)
+    if members:
+        return members[:100]
+    # No agents named yet: the admins get the room, so the inquiry is not lost.
+    return _configured_admins(ctx)
+
+
+def admin_note(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    """A note to the admins in their chat with the hub bot (what could not reach a room)."""
+    admins = _configured_admins(ctx)
+    if not admins:
+        raise Failure("no admin could be found to tell", retryable=False, reason="no_members")
+    for user_id in admins:
+        for part in chunks(payload["text"], WORKS_TEXT_MAX):
+            _works(ctx, ctx.works_once.send_to_user, ctx.settings.works_bot_id, user_id, m.text(part))
 
 
 def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
@@ -197,6 +210,7 @@ SENDERS = {
     "line_push": line_push,
     "works_send": works_send,
     "mail_send": mail_out.send_reply,
+    "admin_note": admin_note,
 }
 
 
@@ -205,12 +219,24 @@ def send(ctx: Context, item: OutboxItem) -> None:
 
 
 def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:
-    """After the last try: a visible 送信できませんでした note in the room (unless the room itself fails)."""
+    """After the last try: a visible 送信できませんでした note in the room; when the room itself
+    could not be made, a note to the admins."""
     payload = json.loads(item.payload)
-    if item.action == "room_create" or payload.get("undeliverable_note"):
+    conv = s.get(Conversation, item.conversation_id)
+    if item.action == "room_create":
+        # No room: the admins hear of the inquiry that reached nobody (the posts queued behind fail too).
+        log.error("outbox %s room_create gave up: %s", item.id, failure.detail)
+        contact = s.get(Contact, conv.contact_id)
+        account = s.get(CounterAccount, conv.counter_account_id)
+        outbox.enqueue(s, conv.id, "admin_note", {"text": ctx.texts.render(
+            "relay/room_failed", account=account.name, channel=ctx.texts.label(f"channel_{conv.kind}"),
+            customer=contact.display_name or contact.source_id, party=texts.party(ctx, conv.kind),
+            reason=texts.reason_text(ctx, failure.reason, failure.code, conv.kind))})
+        return
+    if item.action == "admin_note" or payload.get("undeliverable_note") or failure.reason == "no_room":
         log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return
-    kind = s.get(Conversation, item.conversation_id).kind
+    kind = conv.kind
     media_names = [a.get("file_name", "") for a in ([payload["media"]] if "media" in payload else [])
                    + payload.get("attachments", [])]
     what = payload.get("text") or ", ".join(n for n in media_names if n)
