@@ -139,3 +139,17 @@ def test_deleting_a_line_channel_tells_its_rooms_and_what_to_turn_off_in_the_con
     assert sent["webhook"]["status"] == 410
     assert not bot_lines(w, desk, customer)
     assert not any("送信できませんでした" in t for t in texts)
+
+
+def test_the_out_of_service_reply_outlives_setting_the_channel_up_again(w):
+    from cxbot import links
+    from tests.relay_helpers import make_account
+
+    account_id = make_account(w, unique("再設定"))
+    saved = links.save(w.ctx, account_id, "line", actor="test", token=links.new_token(), linked=True,
+                       info_={"channel_id": "1", "basic_id": "@a"}, secrets_={"channel_secret": "s", "access_token": "t"})
+    links.update_info(w.ctx, saved.link.id, {"out_of_service": "休業中です"}, "test", "out_of_service")
+    links.save(w.ctx, account_id, "line", actor="test", token=links.new_token(), linked=True,
+               info_={"channel_id": "2", "basic_id": "@b"}, secrets_={"channel_secret": "s2", "access_token": "t2"})
+    assert links.info(links.get(w.ctx, account_id, "line")) == {"channel_id": "2", "basic_id": "@b",
+                                                                "out_of_service": "休業中です"}
