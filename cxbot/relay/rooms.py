@@ -131,13 +131,9 @@ def keep_note(ctx: Context, conv: Conversation, agent: str, note: str) -> None:
     with ctx.db.session() as s:
         if origin and already_recorded(s, conv.id, "note", origin):
             return
-        if note:
-            s.add(Message(conversation_id=conv.id, direction="note", sender=agent, text=note, source_id=origin,
-                          created_at=time.time()))
-        else:
-            # Remembered all the same, so a redelivered event does not repeat the hint.
-            s.add(Message(conversation_id=conv.id, direction="note", sender=agent, text="", source_id=origin,
-                          created_at=time.time()))
+        # An empty note is kept too, so a redelivered event does not repeat the hint.
+        s.add(Message(conversation_id=conv.id, direction="note", sender=agent, text=note, source_id=origin,
+                      created_at=time.time()))
         template = "relay/note_saved" if note else "relay/note_empty"
         outbox.enqueue(s, conv.id, "room_post", {"text": ctx.texts.render(template, party=party)})
     ctx.outbox_wakeup.set()
