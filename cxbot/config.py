@@ -65,6 +65,9 @@ class Settings:
     # worker's rows come back after this), and the outbox's first retry delay (doubling, jittered).
     outbox_lease: float = 60.0
     outbox_backoff: float = 0.5
+    # An agent's lines to an email customer typed within this many seconds of each other
+    # go out as one mail (each line would otherwise be a mail of its own).
+    mail_answer_window: float = 5.0
     # Threads per worker process for stored events and for the outbox; 0 picks by database.
     # Order is kept either way (head of line per room / customer / conversation). On SQLite
     # extra threads only queue for its single write lock and burn CPU contending for it
@@ -135,6 +138,7 @@ _FLOAT_ENV = {
     "worker_poll_interval": "CXBOT_WORKER_POLL_INTERVAL",
     "outbox_lease": "CXBOT_OUTBOX_LEASE",
     "outbox_backoff": "CXBOT_OUTBOX_BACKOFF",
+    "mail_answer_window": "CXBOT_MAIL_ANSWER_WINDOW",
 }
 
 
@@ -252,6 +256,8 @@ def check(settings: Settings) -> list[str]:
         problems.append(f"CXBOT_SMTP_LISTEN: {settings.smtp_listen!r} is not host:port")
     if settings.smtp_url and urlsplit(settings.smtp_url).scheme not in ("smtp", "smtps"):
         problems.append("CXBOT_SMTP_URL: use smtp://user:pass@host:587?starttls=1 or smtps://...")
+    if not 0 <= settings.mail_answer_window <= 300:
+        problems.append(f"CXBOT_MAIL_ANSWER_WINDOW: {settings.mail_answer_window} is not between 0 and 300 seconds")
     return problems
 
 

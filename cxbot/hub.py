@@ -15,7 +15,7 @@ from cxbot.works import messages as m
 from cxbot.works.events import (Event, FileContent, ImageContent, MessageEvent, PostbackEvent, TextContent,
                                 parse_event)
 from flows import Engine, Input
-from flows.engine import Attachment
+from flows.steps import Attachment
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,8 @@ from cxbot.db import is_postgres
 from cxbot.models import ChannelLink, CounterAccount, RetiredWebhook
 
 KINDS = ("line", "mail", "works_bot")
+# Info keys the admin sets on a link (not its setup flow): kept when the channel is set up again.
+KEPT_ON_SETUP = ("out_of_service",)
 WEBHOOK_PATHS = {"line": "line", "works_bot": "works", "mail": "mail"}
 
 log = logging.getLogger(__name__)
@@ -185,6 +187,10 @@ def save(ctx: Context, account_id: int, kind: str, *, actor: str, info_: dict, s
             link = ChannelLink(counter_account_id=account_id, kind=kind, configured_at=now, updated_at=now)
         elif link.webhook_token and link.webhook_token != token:
             s.add(RetiredWebhook(token=link.webhook_token, kind=kind, retired_at=now))
+        if not created:
+            # Settings of the link itself (not of the setup flow) outlive a new [設定].
+            kept = {k: v for k, v in info(link).items() if k in KEPT_ON_SETUP and k not in info_}
+            info_ = {**info_, **kept}
         link.info_json = json.dumps(info_, ensure_ascii=False)
         link.secrets_enc = ctx.vault.encrypt(json.dumps(secrets_)) if secrets_ else None
         link.webhook_token = token
@@ -210,6 +216,27 @@ def update_info(ctx: Context, link_id: int, **values) -> None:
         link.info_json = json.dumps({**info(link), **values}, ensure_ascii=False)
         s.add(link)
     _changed(ctx)
+
+
+def change_info(ctx: Context, link_id: int, changes: dict, actor: str, action: str) -> ChannelLink:
+    """An admin's change to some of a link's non-secret settings (a None value removes the key), audited."""
+    with ctx.db.session() as s:
+        link = s.get(ChannelLink, link_id)
+        values = info(link)
+        for key, value in changes.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        link.info_json = json.dumps(values, ensure_ascii=False)
+        link.updated_at = time.time()
+        s.add(link)
+        s.flush()
+        s.refresh(link)
+        account_name = s.get(CounterAccount, link.counter_account_id).name
+    _changed(ctx)
+    audit.record(ctx, actor, f"link.{link.kind}.{action}", account_name, kind=link.kind, name=_shown_name(values))
+    return link
 
 
 def set_linked(ctx: Context, link_id: int, linked: bool, actor: str, warning: str = "") -> ChannelLink:

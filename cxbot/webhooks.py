@@ -64,8 +64,9 @@ def blueprint(ctx: Context) -> Blueprint:
             # Verify, or [自動設定]'s test: the admin hears it in chat.
             verification.note(ctx, "line", token, True, secret, verification.admin_of(link, flow))
             return "", 200
-        if link is None or not link.linked:
-            return "", 200  # 連携解除: talks do not reach CX Talk until linked again
+        if link is None:
+            return "", 200  # a customer writing before [OK] saved the link: nothing to relay yet
+        # Stored while unlinked too (連携解除): the worker answers with the out-of-service reply.
         stored = False
         for event in events:
             event_id = event.get("webhookEventId") or hashlib.sha256(

@@ -7,7 +7,9 @@ flow) / [連携] / [連携解除] / [情報を削除].
 from __future__ import annotations
 
 from cxbot import accounts, admins, links
+from cxbot.relay import channel_state
 from cxbot.works.client import WorksApiError
+from flows.channel_delete import delete_channel
 from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register
 
 MAX_LISTED = 7  # account buttons in the list; with [新規作成], [戻る], [キャンセル] within 10
@@ -198,14 +200,54 @@ def confirm_unlink(turn: Turn, _arg: str):
     if link is None or not link.linked:
         raise Invalid("error_not_linked")
     links.set_linked(turn.ctx, link.id, False, turn.user_id)
-    turn.say("linked_off", channel_title=turn.data["channel_title"])
+    rooms = channel_state.tell_open_rooms(turn.ctx, link.counter_account_id, link.kind, "unlinked",
+                                          channel_state.channel_name(links.info(link)))
+    turn.say("linked_off", channel_title=turn.data["channel_title"], rooms=rooms,
+             out_of_service=link.kind in channel_state.KINDS)
     return "channel"
 
 
 def confirm_delete(turn: Turn, _arg: str):
-    from flows.channel_delete import delete_channel
-
     delete_channel(turn)
+    return "channel"
+
+
+# -- the out-of-service reply (while unlinked) ---------------------------------------------
+
+def _link(turn: Turn):
+    link = links.get(turn.ctx, turn.data["account_id"], turn.data["kind"])
+    if link is None:
+        raise Invalid("error_not_configured")
+    return link
+
+
+def enter_out_of_service(turn: Turn):
+    info = links.info(_link(turn))
+    turn.data["out_of_service_custom"] = bool(info.get(channel_state.INFO_KEY))
+    turn.data["out_of_service_current"] = channel_state.out_of_service_text(turn.ctx, turn.data["kind"], info)
+    turn.data["out_of_service_limit"] = channel_state.TEXT_MAX
+    return None
+
+
+def validate_out_of_service(turn: Turn, raw: str) -> str:
+    if not raw:
+        raise Invalid("error_out_of_service_empty")
+    if len(raw) > channel_state.TEXT_MAX:
+        raise Invalid("error_out_of_service_long", limit=channel_state.TEXT_MAX, length=len(raw))
+    return raw
+
+
+def after_out_of_service(turn: Turn):
+    text = turn.data.pop("out_of_service_text")
+    links.change_info(turn.ctx, _link(turn).id, {channel_state.INFO_KEY: text}, turn.user_id, "out_of_service")
+    turn.say("out_of_service_saved", text=text, custom=True)
+    return "channel"
+
+
+def reset_out_of_service(turn: Turn, _arg: str):
+    links.change_info(turn.ctx, _link(turn).id, {channel_state.INFO_KEY: None}, turn.user_id, "out_of_service")
+    turn.say("out_of_service_saved", text=channel_state.default_out_of_service(turn.ctx, turn.data["kind"]),
+             custom=False)
     return "channel"
 
 
@@ -219,6 +261,10 @@ def _can_link(turn: Turn) -> bool:
 
 def _can_unlink(turn: Turn) -> bool:
     return bool(turn.data.get("linked"))
+
+
+def _has_out_of_service(turn: Turn) -> bool:
+    return _configured(turn) and turn.data.get("kind") in channel_state.KINDS
 
 
 register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
@@ -243,9 +289,10 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
                   Button("copy_url", copy=lambda t: t.data["webhook"], when=lambda t: bool(t.data.get("webhook"))),
                   Button("link", action="link", when=_can_link),
                   Button("unlink", action="unlink", when=_can_unlink),
-                  Button("delete_info", action="delete", when=_configured)),
+                  Button("delete_info", action="delete", when=_configured),
+                  Button("out_of_service", action="out_of_service", when=_has_out_of_service)),
          on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink",
-             "delete": lambda t, a: "confirm_delete"}),
+             "delete": lambda t, a: "confirm_delete", "out_of_service": lambda t, a: "out_of_service"}),
     Step("confirm_unlink", "confirm_unlink", title="external_channels",
          buttons=(Button("unlink", action="yes"),), on={"yes": confirm_unlink}),
     Step("confirm_delete", "confirm_delete", title="external_channels",
@@ -253,5 +300,9 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
     Step("confirm_link", "confirm_link_unconfirmed", title="external_channels",
          buttons=(Button("link_anyway", action="yes"), Button("reenter_bot_secret", action="secret")),
          on={"yes": link_anyway, "secret": enter_bot_secret}),
+    Step("out_of_service", "out_of_service", enter=enter_out_of_service, field="out_of_service_text",
+         validate=validate_out_of_service, next=after_out_of_service, title="external_channels",
+         buttons=(Button("out_of_service_reset", action="reset", when=lambda t: t.data.get("out_of_service_custom")),),
+         on={"reset": reset_out_of_service}),
 )))
 

@@ -1,5 +1,8 @@
 """[情報を削除]: wipe a channel's credentials, turn it off, retire its webhook URL.
 
+Open CX Talk rooms of the channel are told; for LINE the admin is told that cxbot can
+no longer answer there and what to turn off in LINE Developers console.
+
 A bot cxbot created is deleted too (members lose it from their talk partners and
 an open talk with it can no longer be written in); a Developers Console bot gets
 its callback turned off where its credentials allow.
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 
 from cxbot import links
+from cxbot.relay import channel_state
 from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
-from flows.engine import Invalid, Turn
+from flows.steps import Invalid, Turn
 
 log = logging.getLogger(__name__)
 
@@ -43,4 +47,8 @@ def delete_channel(turn: Turn) -> None:
             log.warning("could not turn off the callback of bot %s: %s", info.get("bot_id"), exc)
         ctx.tokens.forget(app.client_id)
     links.delete(ctx, link.id, turn.user_id)
-    turn.say("deleted_info", channel_title=turn.data.get("channel_title", ""))
+    rooms = channel_state.tell_open_rooms(ctx, link.counter_account_id, link.kind, "deleted",
+                                          channel_state.channel_name(info))
+    # LINE keeps calling the Webhook URL (now 410) until the admin turns it off in the console.
+    turn.say("deleted_info", channel_title=turn.data.get("channel_title", ""), kind=link.kind, rooms=rooms,
+             basic_id=info.get("basic_id", ""), display_name=info.get("display_name", ""))

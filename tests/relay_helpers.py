@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote
+
+import httpx
 
 from cxbot import accounts, links
 from cxbot.demo import USERS
 from cxbot.demo_desk import link_line
-from tests.conftest import Wired, wait_for
+from cxbot.mail.parse import ParsedMail, parse
+from cxbot.mail.receiver import SmtpReceiver
+from cxbot.sandbox import create_app as create_sandbox
+from cxbot.serving import serve_in_thread
+from tests.conftest import Wired, _reset_postgres, _serve_cxbot, wait_for
 
 AGENTS = [u for u in USERS if u.role == "agent"]
 
@@ -20,18 +34,65 @@ class LineDesk:
     customers: list[dict]
 
 
+class Catcher:
+    """The customer's mail server: a real SMTP socket collecting what cxbot sends."""
+
+    def __init__(self):
+        self.mails: list[bytes] = []
+        self.lock = threading.Lock()
+        self.server = SmtpReceiver("127.0.0.1:0", {"customer.example"}, on_mail=self._got).start()
+
+    def _got(self, raw: bytes, rcpts: list[str]) -> None:
+        with self.lock:
+            self.mails.append(raw)
+
+    def wait(self, count: int) -> list[ParsedMail]:
+        wait_for(lambda: len(self.mails) >= count, what=f"{count} mail(s) sent by cxbot")
+        return [parse(raw) for raw in self.mails]
+
+
+@contextmanager
+def shared_world(folder: Path, **overrides) -> Iterator[Wired]:
+    """cxbot and the sandbox for a whole test module (each start costs a second or two).
+    Tests sharing it keep apart by using their own counter accounts and customers (`unique`)."""
+    url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
+    if url:
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{folder / 'cxbot.db'}"
+    sandbox = serve_in_thread(create_sandbox(), name="sandbox")
+    http = httpx.Client(base_url=sandbox.url, timeout=10)
+    runtime = None
+    try:
+        runtime, tenant = _serve_cxbot(folder, url, sandbox, **overrides)
+        yield Wired(runtime, tenant, sandbox, http)
+    finally:
+        if runtime is not None:
+            runtime.stop()
+        http.close()
+        sandbox.stop()
+
+
+_serial = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test of the module uses (room titles are found by names)."""
+    return f"{prefix}{next(_serial)}"
+
+
 def make_account(w: Wired, name: str = "Support") -> int:
     account = accounts.create(w.ctx, name, "test")
     accounts.set_agents(w.ctx, account.id, [a.user_id for a in AGENTS], [a.email for a in AGENTS], "test")
     return account.id
 
 
-def line_desk(w: Wired, customers: int = 2) -> LineDesk:
-    account_id = make_account(w)
-    channel = w.http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店"}).json()
+def line_desk(w: Wired, customers: int = 2, names: tuple[str, ...] = ("山田 太郎", "Emma Wilson", "佐々木 花", "Lee Min"),
+              account: str = "Support", shop: str = "サンプル商店") -> LineDesk:
+    account_id = make_account(w, account)
+    channel = w.http.post("/_sandbox/line/channels", json={"displayName": shop}).json()
     token = link_line(w.ctx, w.http, account_id, channel, "test")
-    people = [w.http.post("/_sandbox/line/users", json={"displayName": n}).json()
-              for n in ("山田 太郎", "Emma Wilson", "佐々木 花", "Lee Min")[:customers]]
+    people = [w.http.post("/_sandbox/line/users", json={"displayName": n}).json() for n in names[:customers]]
     return LineDesk(account_id, channel, token, people)
 
 
@@ -58,6 +119,18 @@ def room_texts(w: Wired, room_id: str) -> list[str]:
         c = msg["content"]
         out.append(c.get("text") or c.get("contentText") or f"<{c['type']}>")
     return out
+
+
+def room_file_names(w: Wired, room_id: str) -> list[str]:
+    """The names of the files (and images) posted in a room, as a member downloading them sees."""
+    names = []
+    for msg in w.messages(room_id):
+        if msg["content"]["type"] in ("file", "image"):
+            disposition = w.http.get(f"/_sandbox/files/{msg['content']['fileId']}").headers["Content-Disposition"]
+            extended = re.search(r"filename\*=UTF-8''([^;]+)", disposition)
+            plain = re.search(r'filename="?([^";]+)"?', disposition)
+            names.append(unquote(extended.group(1)) if extended else plain.group(1))
+    return names
 
 
 def wait_room_text(w: Wired, room_id: str, part: str, timeout: float = 10) -> list[str]:
@@ -93,9 +166,10 @@ class BotDesk:
     token: str
 
 
-def works_desk(w: Wired, description: str = "総務への問い合わせ窓口です。何でも聞いてください。") -> BotDesk:
+def works_desk(w: Wired, description: str = "総務への問い合わせ窓口です。何でも聞いてください。",
+               account: str = "総務") -> BotDesk:
     """A counter account with an inquiry bot cxbot created (as the simple-creation flow does)."""
-    account_id = make_account(w, "総務")
+    account_id = make_account(w, account)
     token = links.new_token()
     bot = w.ctx.works.create_bot({
         "botName": "総務ヘルプ", "description": description, "photoUrl": "https://cxbot.example/bot.png",

@@ -113,6 +113,8 @@ def test_every_step_of_every_flow_has_back_and_cancel(chat, world):
     walk.press("戻る")
     walk.press("情報を削除")
     walk.press("戻る")
+    walk.press("受付停止中の返信")
+    walk.press("戻る")
     walk.press("戻る")  # the channel menu of the counter account
     walk.press("メール")
     walk.press("設定")

@@ -14,7 +14,7 @@ BOT = TEMPLATES_DIR / "bot"
 # Names the admin meets in the consoles and in cxbot's settings, kept as they are written there.
 NAMES = {
     "API", "Account", "BEGIN", "Bot", "CX", "CXBOT_ADMINS", "CXBOT_PUBLIC_URL", "CXBOT_WORKS_DOMAIN_ID", "Callback", "Client", "ClientApp",
-    "Console", "Developer", "Developers", "END", "Gmail", "HTTPS", "ID", "JPEG", "KEY-----", "Key", "LINE", "MB",
+    "Console", "Developer", "Developers", "END", "Gmail", "HTTPS", "ID", "JPEG", "KEY-----", "Key", "LINE", "MB", "Manager", "Official",
     "Messaging", "OK", "On", "Outlook", "PNG", "PRIVATE", "Private", "Secret", "Service", "Success", "URL",
     "Update", "Verify", "WORKS", "Webhook", "a-f", "console", "cxbot",
     # examples of values

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import smtplib
-import threading
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -11,31 +11,12 @@ import httpx
 import pytest
 
 from cxbot import links
-from cxbot.mail.parse import parse
-from cxbot.mail.receiver import SmtpReceiver
 from tests.conftest import Chat, text_of, wait_for
-from tests.relay_helpers import agent_rooms, agent_says, make_account, room_texts, wait_room, wait_room_text
+from tests.relay_helpers import Catcher, agent_rooms, agent_says, make_account, room_texts, wait_room, wait_room_text
 
 pytestmark = pytest.mark.database
 
 CUSTOMER = "yamada@customer.example"
-
-
-class Catcher:
-    """The customer's mail server: a real SMTP socket collecting what cxbot sends."""
-
-    def __init__(self):
-        self.mails: list[bytes] = []
-        self.lock = threading.Lock()
-        self.server = SmtpReceiver("127.0.0.1:0", {"customer.example"}, on_mail=self._got).start()
-
-    def _got(self, raw: bytes, rcpts: list[str]) -> None:
-        with self.lock:
-            self.mails.append(raw)
-
-    def wait(self, count: int):
-        wait_for(lambda: len(self.mails) >= count, what=f"{count} mail(s) sent by cxbot")
-        return [parse(raw) for raw in self.mails]
 
 
 @pytest.fixture
@@ -47,7 +28,8 @@ def catcher():
 
 @pytest.fixture
 def desk(make_wired, catcher):
-    w = make_wired(smtp_url=f"smtp://127.0.0.1:{catcher.server.port}", outbox_backoff=0.02)
+    # A short window keeps the tests quick; the default is 5 s.
+    w = make_wired(smtp_url=f"smtp://127.0.0.1:{catcher.server.port}", outbox_backoff=0.02, mail_answer_window=1.0)
     account_id = make_account(w, "Billing")
     address = f"billing@{w.ctx.settings.mail_domain}"
     token = links.new_token()
@@ -192,3 +174,32 @@ def test_mail_through_a_google_group_is_relayed(desk):
               Precedence="list")
     room = wait_room(w, "山田 太郎")
     wait_room_text(w, room["roomId"], "グループから届いた質問")
+
+
+def test_an_agents_lines_go_out_as_one_mail_quoting_the_customer_and_signed(desk, catcher):
+    from cxbot.relay import outbox
+
+    w, address, _ = desk
+    send_mail(w, address, "請求書について", "先月の請求書が届いていません。\n\n至急お願いします。")
+    room = wait_room(w, "山田 太郎")
+    wait_room_text(w, room["roomId"], "先月の請求書が届いていません")
+    for line in ("山田様", "お世話になっております。", "請求書を再送いたしました。"):
+        agent_says(w, room["roomId"], line)
+    catcher.wait(1)
+    wait_for(lambda: outbox.pending(w.ctx.db) == 0, what="the outbox to drain")
+    assert len(catcher.mails) == 1  # one mail for the three lines
+    body = message_from_bytes(catcher.mails[0], policy=policy.default).get_body().get_content()
+    answer, _, rest = body.partition("\n\n-- \n")
+    assert answer == "山田様\nお世話になっております。\n請求書を再送いたしました。"
+    signature, _, quote = rest.partition("\n\n")
+    assert signature == "Billing"
+    header, *quoted = quote.rstrip("\n").split("\n")
+    assert header.endswith(" 山田 太郎 <yamada@customer.example>:") and "年" in header and "月" in header
+    assert quoted == ["> 先月の請求書が届いていません。", ">", "> 至急お願いします。"]
+    with w.ctx.db.session() as s:
+        from sqlmodel import select
+
+        from cxbot.models import Message
+
+        statuses = s.exec(select(Message.status).where(Message.direction == "out")).all()
+    assert statuses == ["sent", "sent", "sent"]

@@ -89,7 +89,7 @@ def test_unlink_acts_at_once(quick):
     links.set_linked(w.ctx, link.id, False, "test")
     line_says(w, desk, yamada, {"type": "text", "text": "連携解除後"})
     agent_says(w, room["roomId"], "解除後の回答")
-    wait_room_text(w, room["roomId"], "送信できませんでした")
+    wait_room_text(w, room["roomId"], "連携が解除されているため")
     assert not any("連携解除後" in t for t in room_texts(w, room["roomId"]))
     assert not any("解除後の回答" in (m["message"].get("text") or "") for m in line_chat(w, desk, yamada))
     assert len(agent_rooms(w)) == 1

@@ -17,7 +17,7 @@ def test_an_employee_asks_and_gets_the_answer_in_the_same_talk(wired, employee):
     # The bot's 説明 greets the member once when the talk begins.
     wait_for(lambda: any("総務への問い合わせ窓口" in t for t in bot_texts(wired, desk, employee)), what="greeting")
     room = wait_room(wired, "田中 一郎")
-    assert "LINE WORKS内Bot" in room["title"]
+    assert room["title"] == "田中 一郎 (社内Bot・総務)"
     wait_room_text(wired, room["roomId"], "経費精算の締め日")
     agent_says(wired, room["roomId"], "毎月25日です。")
     wait_for(lambda: "毎月25日です。" in bot_texts(wired, desk, employee), what="the answer in the employee's talk")

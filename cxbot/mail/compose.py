@@ -13,6 +13,10 @@ gets one "Re: ". The Message-ID is `<cxbot.<random>@<domain>>` so that our own
 mail coming back (a loop, a bounce quoting it) is recognised by `is_own_message_id`.
 This is a person's answer, so there is no Auto-Submitted header; it does carry
 `X-Auto-Response-Suppress: All` so Exchange does not send out-of-office mail back.
+
+The body reads as a person's reply: the answer, the signature after the "-- "
+separator line (RFC 3676 4.3), then the customer's message quoted below an
+attribution line ("On …, … wrote:"), each line prefixed "> ".
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import secrets
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -33,6 +38,33 @@ _RE_PREFIX = re.compile(
     r"^\s*(?:re|ｒｅ|aw|sv|vs|antw|答复|回复|回覆|返信)\s*(?:\[\d+\]|\(\d+\)|\^\d+|［\d+］)?\s*[:：]\s*",
     re.I,
 )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The message answered: its attribution line ("On <date>, <name> wrote:") and text."""
+
+    header: str
+    text: str
+
+
+SIGNATURE_SEPARATOR = "-- "
+
+
+def quoted(text: str) -> str:
+    """`text` with each line prefixed "> " (">" alone on an empty line), as mail clients quote."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n")
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+
+
+def reply_body(text: str, signature: str | None = None, quote: Quote | None = None) -> str:
+    """The plain-text body: answer, "-- " and the signature, then the quoted message."""
+    body = (text or "").replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    if signature and signature.strip():
+        body += f"\n\n{SIGNATURE_SEPARATOR}\n{signature.strip()}"
+    if quote is not None and quote.text.strip():
+        body += f"\n\n{quote.header.strip()}\n{quoted(quote.text)}"
+    return body + "\n"
 
 
 def _bare(message_id: str) -> str:
@@ -110,8 +142,11 @@ def reply(
     reply_token: str | None = None,
     attachments: Iterable[tuple[str, str | None, bytes]] = (),
     message_id: str | None = None,
+    signature: str | None = None,
+    quote: Quote | None = None,
 ) -> EmailMessage:
-    """An agent's answer as a threaded reply. `attachments` are (filename, content type, bytes).
+    """An agent's answer as a threaded reply. `attachments` are (filename, content type, bytes);
+    `signature` goes below a "-- " line, `quote` (the message answered) below that.
     `message_id` may be passed to reuse an id (a retried send must not make a new one);
     by default a new `<cxbot.…@message_id_domain>` is made; read it back from msg["Message-ID"]."""
     if not from_addr or "@" not in from_addr:
@@ -137,9 +172,7 @@ def reply(
         msg["Reply-To"] = f"reply+{reply_token}@{domain}"
     msg["X-Auto-Response-Suppress"] = "All"
 
-    body = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    if not body.endswith("\n"):
-        body += "\n"
+    body = reply_body(text, signature, quote)
     if body.isascii() and max((len(line) for line in body.split("\n")), default=0) <= 900:
         msg.set_content(body, subtype="plain", charset="utf-8", cte="7bit")
     else:

@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from cxbot import inbox
 from cxbot.context import Context
 from cxbot.db import is_postgres
-from cxbot.models import Contact, Conversation, CounterAccount, Message
-from cxbot.relay import outbox
+from cxbot.models import ChannelLink, Contact, Conversation, CounterAccount, Message
+from cxbot.relay import outbox, texts
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,22 @@ _TOUCH_CONVERSATION = (update(Conversation).where(Conversation.id == bindparam("
                        .values(updated_at=bindparam("at")))
 
 
+def _previous_room(s: Session, contact_id: int) -> str | None:
+    """The room of the contact's last conversation: a new conversation reopens there."""
+    return s.exec(select(Conversation.room_channel_id)
+                  .where(Conversation.contact_id == contact_id, Conversation.room_channel_id.is_not(None))
+                  .order_by(Conversation.id.desc()).limit(1)).first()
+
+
+def _link_info(s: Session, token: str | None) -> dict:
+    link = s.exec(select(ChannelLink).where(ChannelLink.webhook_token == token)).first() if token else None
+    return json.loads(link.info_json or "{}") if link is not None else {}
+
+
 def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
                       subject: str = "") -> tuple[Conversation, bool]:
-    """The contact's open conversation, or a new one with its room queued. Call inside a session."""
+    """The contact's open conversation, or a new one: in the contact's room when they had one
+    (after a separator post), else with its room queued. Call inside a session."""
     contact = None
     if is_postgres(s.get_bind()):
         # The row lock serialises routing per contact. SQLite's write transaction already
@@ -92,18 +105,21 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     contact = contact or s.get(Contact, contact_id)
     account = s.get(CounterAccount, who.counter_account_id)
     now = time.time()
-    title = ctx.texts.render("relay/room_title", channel=ctx.texts.label(f"channel_{who.kind}"),
-                             customer=contact.display_name or contact.source_id, account=account.name)
+    customer = contact.display_name or contact.source_id
+    room = _previous_room(s, contact.id)
     conv = Conversation(contact_id=contact.id, counter_account_id=account.id, kind=who.kind,
-                        link_token=who.link_token, title=title[:1000], subject=subject[:998],
+                        link_token=who.link_token, title=texts.room_title(ctx, who.kind, customer, account.name),
+                        subject=subject[:998], room_channel_id=room,
                         reply_token=secrets.token_hex(12) if who.kind == "mail" else None,
                         created_at=now, updated_at=now)
     s.add(conv)
     s.flush()
-    outbox.enqueue(s, conv.id, "room_create", {})
-    header = ctx.texts.render("relay/room_header", channel=ctx.texts.label(f"channel_{who.kind}"),
-                              customer=contact.display_name or contact.source_id, source=contact.source_id,
-                              account=account.name, kind=who.kind, subject=subject)
+    if room is None:
+        outbox.enqueue(s, conv.id, "room_create", {})
+    header = ctx.texts.render("relay/room_header", kind=who.kind, party=texts.party(ctx, who.kind),
+                              customer=customer, source=contact.source_id, account=account.name,
+                              address=account.default_address, info=_link_info(s, who.link_token),
+                              subject=subject, reopened=room is not None)
     outbox.enqueue(s, conv.id, "room_post", {"text": header})
     return conv, True
 

@@ -9,9 +9,10 @@ import time
 
 from cxbot import links, media
 from cxbot.context import Context
+from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
+from cxbot.relay import channel_state
 from cxbot.relay.conversations import Sender, known_contact, note_in_room, record_inbound
-from cxbot.relay.outbox import Failure
 
 log = logging.getLogger(__name__)
 
@@ -44,31 +45,60 @@ def _profile_name(client: LineClient, who: Sender) -> str:
         return ""
 
 
-def _download(ctx: Context, client: LineClient, message: dict) -> dict:
+def _download(ctx: Context, client: LineClient, message: dict) -> dict | None:
+    """The customer's file stored for the room, or None when LINE refuses it for good
+    (the room is told instead); a passing failure raises, so the event is tried again."""
     kind = message["type"]
     try:
         data, content_type = client.get_content(message["id"])
     except LineApiError as exc:
         if exc.retryable:
             raise
-        raise Failure(f"LINE content {exc.status}: {exc.message}", retryable=False) from None
+        log.warning("LINE content %s %s: %s", message.get("id"), exc.status, exc.message)
+        return None
     ext = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
     name = message.get("fileName") or f"line-{kind}-{message['id']}{ext}"
     token = media.store(ctx, name, content_type, data)
     return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}
 
 
+# A reply token is good for about a minute after delivery, and never past this age of the event.
+REPLY_TOKEN_MAX_AGE = 20 * 60.0
+
+
+def reply_out_of_service(ctx: Context, link, event: dict) -> None:
+    """連携解除: the customer's message gets the link's out-of-service text through its reply
+    token (free, unlike a push). Too late or refused, it is logged: never pushed instead."""
+    token = event.get("replyToken")
+    if event.get("type") != "message" or not token:
+        return
+    age = time.time() - (event.get("timestamp") or 0) / 1000
+    if age > REPLY_TOKEN_MAX_AGE:
+        log.info("no out-of-service reply: the event is %.0f s old, past its reply token", age)
+        return
+    text = channel_state.out_of_service_text(ctx, "line", links.info(link))
+    client = LineClient(links.secrets_of(ctx, link)["access_token"], ctx.settings.line_api_url,
+                        ctx.settings.line_data_url, http=ctx.http, attempts=2, backoff_max=2.0)
+    try:
+        client.reply(token, [line_messages.text(text)])
+    except LineApiError as exc:
+        log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
+
+
 def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     envelope = json.loads(body)
     event = envelope["event"]
     link = links.by_token(ctx, link_token, fresh=True) if link_token else None
-    if link is None or not link.linked:
-        return  # deleted or unlinked since it arrived: it does not reach CX Talk
+    if link is None:
+        return  # deleted since it arrived: it does not reach CX Talk
     source = event.get("source") or {}
     if source.get("type") != "user" or not source.get("userId"):
         return  # groups and rooms are not inquiries
     if event.get("mode") == "standby":
         return  # another channel owns the chat in standby: stay out of it
+    if not link.linked:
+        reply_out_of_service(ctx, link, event)  # unlinked: it does not reach CX Talk
+        return
     client = _client(ctx, link)
     who = Sender(link.counter_account_id, "line", source["userId"], "", link_token)
     known = known_contact(ctx, who)
@@ -90,9 +120,11 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if mtype == "text":
         record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
     elif mtype in MEDIA_TYPES:
-        record_inbound(ctx, who, source_id=message.get("id"), attachments=[_download(ctx, client, message)],
+        stored = _download(ctx, client, message)
+        record_inbound(ctx, who, source_id=message.get("id"), attachments=[stored] if stored else [],
                        room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
-                                          kind=mtype), known=known)
+                                          kind=mtype, missing=stored is None,
+                                          name=message.get("fileName", "")), known=known)
     elif mtype == "sticker":
         record_inbound(ctx, who, source_id=message.get("id"),
                        text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from cxbot import links, media
-from cxbot.admins import display_name, lookup_user
+from cxbot.admins import lookup_user
 from cxbot.context import Context
+from cxbot.relay import channel_state
 from cxbot.relay.conversations import Sender, known_contact, record_inbound
 from cxbot.works import messages as m
 from cxbot.works.auth import WorksApp
@@ -26,6 +27,13 @@ def bot_client(ctx: Context, link) -> WorksClient:
     return ctx.works
 
 
+def member_name(user: dict) -> str:
+    """An employee's name as people read it in a room title and header: the name, else the email."""
+    name = user.get("userName") or {}
+    full = f"{name.get('lastName', '')} {name.get('firstName', '')}".strip()
+    return full or str(user.get("email") or user.get("userId") or "")
+
+
 def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     link = links.by_token(ctx, link_token, fresh=True) if link_token else None
     if link is None:
@@ -43,14 +51,14 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if not isinstance(event, MessageEvent):
         return
     if not link.linked:
-        client.send_to_user(bot_id, user_id, m.text(ctx.texts.render("relay/not_taking")))
+        client.send_to_user(bot_id, user_id, m.text(channel_state.out_of_service_text(ctx, "works_bot", info)))
         return
     who = Sender(link.counter_account_id, "works_bot", user_id, "", link_token)
     known = known_contact(ctx, who)
     name = known.display_name if known else ""
     if not name:
         user = lookup_user(ctx, user_id)
-        name = display_name(user) if user else ""
+        name = member_name(user) if user else ""
     who = Sender(who.counter_account_id, who.kind, user_id, name, link_token)
     content = event.content
     if isinstance(content, TextContent):

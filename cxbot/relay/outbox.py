@@ -37,25 +37,31 @@ RATE_LIMIT_FREE_WAITS = 30
 
 @dataclass
 class Failure(Exception):
-    """A send that did not go through; `retry_after` when the platform said how long to wait."""
+    """A send that did not go through; `retry_after` when the platform said how long to wait.
+
+    `detail` is the technical English for the log; people read `reason` (a case of the
+    relay/reason template: unlinked, refused, unavailable, rate_limited, auth, line_quota,
+    no_smtp, no_room, no_members, internal) with the platform's own `code` in brackets."""
 
     detail: str
     retryable: bool = True
     retry_after: float | None = None
     rate_limited: bool = False
+    reason: str = "internal"
+    code: str = ""
 
     def __str__(self) -> str:
         return self.detail
 
 
 def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
-            message_id: int | None = None) -> None:
+            message_id: int | None = None, not_before: float = 0.0) -> None:
     """Queue a call in the caller's transaction. Inserted at once (Core, not the ORM's deferred
     flush), so rows queued one after another keep that order in the outbox."""
     session.connection().execute(_ENQUEUE, {
         "conversation_id": conversation_id, "message_id": message_id, "action": action,
         "payload": json.dumps(payload, ensure_ascii=False), "retry_key": str(uuid.uuid4()),
-        "created_at": time.time()})
+        "created_at": time.time(), "not_before": not_before})
 
 
 _ENQUEUE = insert(OutboxItem)  # built once: building it cost more than running it
@@ -88,14 +94,22 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True)
         return rows
 
 
+def message_ids(item: OutboxItem) -> list[int]:
+    """The messages a row delivers: its own, and those merged into it (a mail of several lines)."""
+    ids = [item.message_id] if item.message_id is not None else []
+    if '"also_message_ids"' in item.payload:  # only merged rows carry it: skip parsing the rest
+        ids += json.loads(item.payload).get("also_message_ids", [])
+    return ids
+
+
 def mark_sent(db: Database, items: list[OutboxItem]) -> None:
-    message_ids = [item.message_id for item in items if item.message_id is not None]
+    message_ids_ = [mid for item in items for mid in message_ids(item)]
     with db.session() as s:
         conn = s.connection()  # Core: the ORM's UPDATE bookkeeping cost more than the UPDATEs
         conn.execute(update(OutboxItem).where(OutboxItem.id.in_([item.id for item in items]))
                      .values(status="sent", sent_at=time.time(), last_error=None))
-        if message_ids:
-            conn.execute(update(Message).where(Message.id.in_(message_ids)).values(status="sent", last_error=None))
+        if message_ids_:
+            conn.execute(update(Message).where(Message.id.in_(message_ids_)).values(status="sent", last_error=None))
 
 
 def backoff(attempt: int, base: float = 0.5) -> float:
@@ -116,8 +130,8 @@ def mark_failed(db: Database, item: OutboxItem, failure: Failure,
         row.not_before = time.time() + (0 if dead else delay)
         s.add(row)
         if dead:
-            if item.message_id is not None:
-                s.execute(update(Message).where(Message.id == item.message_id)
+            if message_ids(row):
+                s.execute(update(Message).where(Message.id.in_(message_ids(row)))
                           .values(status="failed", last_error=failure.detail[:2000]))
             on_dead(s, row, failure)
     return dead

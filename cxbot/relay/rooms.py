@@ -2,6 +2,9 @@
 
 Room commands (explained in the room's header): `/close` (or `/終了`) ends the
 conversation; `/note <text>` (or `/メモ`) keeps an internal note that is not relayed.
+An answer that cannot go out (the conversation ended, the channel was unlinked or
+deleted) is kept with why, and the room is told once per run of such answers, not
+once per line.
 """
 
 from __future__ import annotations
@@ -9,12 +12,12 @@ from __future__ import annotations
 import json
 import time
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from cxbot import inbox, media
+from cxbot import inbox, links, media
 from cxbot.context import Context
 from cxbot.models import Conversation, Message
-from cxbot.relay import outbox
+from cxbot.relay import mail_out, outbox, texts
 from cxbot.relay.conversations import already_recorded, by_room
 from cxbot.works.events import Event, FileContent, ImageContent, MessageEvent, TextContent
 
@@ -29,11 +32,23 @@ def _post(ctx: Context, conv_id: int, text: str) -> None:
     ctx.outbox_wakeup.set()
 
 
-def _command(text: str, words: tuple[str, ...]) -> str | None:
-    head, _, rest = text.strip().partition(" ")
-    if head.lower() in words:
-        return rest.strip()
+def _command(text: str, words: tuple[str, ...], glued: bool = False) -> str | None:
+    """The rest of the text when it starts with one of the command words, else None.
+    `glued`: a Japanese word may run into its text ("/メモ在庫を確認中"), as people type it."""
+    stripped = text.strip()
+    lowered = stripped.lower()
+    for word in words:
+        if not lowered.startswith(word):
+            continue
+        rest = stripped[len(word):]
+        if not rest or rest[0].isspace() or (glued and not word.isascii()):
+            return rest.strip()
     return None
+
+
+def _lock(s: Session, conv_id: int) -> None:
+    # Lock the conversation: what an agent writes in one room is handled one at a time, in order.
+    s.exec(select(Conversation).where(Conversation.id == conv_id).with_for_update()).one()
 
 
 def handle(ctx: Context, event: Event) -> None:
@@ -45,21 +60,21 @@ def handle(ctx: Context, event: Event) -> None:
     t = ctx.texts
     agent = event.source.user_id
     content = event.content
+    text = content.text if isinstance(content, TextContent) else ""
     if isinstance(content, TextContent):
-        if _command(content.text, CLOSE_WORDS) is not None:
+        if _command(text, CLOSE_WORDS) is not None:
             close(ctx, conv, agent)
             return
-        note = _command(content.text, NOTE_WORDS)
+        note = _command(text, NOTE_WORDS, glued=True)
         if note is not None:
-            with ctx.db.session() as s:
-                s.add(Message(conversation_id=conv.id, direction="note", sender=agent, text=note,
-                              created_at=time.time()))
+            keep_note(ctx, conv, agent, note)
             return
-    if conv.status != "open":
-        _post(ctx, conv.id, t.render("relay/closed_room"))
+    held = _held_reason(ctx, conv)
+    if held is not None:
+        hold(ctx, conv, agent, text, held)
         return
     if isinstance(content, TextContent):
-        answer(ctx, conv, agent, text=content.text)
+        answer(ctx, conv, agent, text=text)
     elif isinstance(content, (ImageContent, FileContent)):
         data, content_type, file_name = ctx.works.download_attachment(ctx.settings.works_bot_id, content.file_id)
         kind = "image" if isinstance(content, ImageContent) else "file"
@@ -68,15 +83,67 @@ def handle(ctx: Context, event: Event) -> None:
         answer(ctx, conv, agent, attachment={"token": token, "file_name": name, "content_type": content_type,
                                              "kind": kind})
     else:
-        _post(ctx, conv.id, t.render("relay/unsupported_answer", kind=getattr(content, "type", "?")))
+        _post(ctx, conv.id, t.render("relay/unsupported_answer", kind=getattr(content, "type", "?"),
+                                     party=texts.party(ctx, conv.kind)))
+
+
+def _held_reason(ctx: Context, conv: Conversation) -> str | None:
+    """Why an answer in this room cannot go out now: closed, unlinked or deleted; None when it can."""
+    if conv.status != "open":
+        return "closed"
+    link = links.by_token(ctx, conv.link_token, fresh=True) if conv.link_token else None
+    if link is not None and link.linked:
+        return None
+    if link is None and (not conv.link_token or links.is_retired(ctx, conv.link_token)):
+        return "deleted"
+    return "unlinked"
+
+
+def _held_note(ctx: Context, conv: Conversation, reason: str) -> str:
+    party = texts.party(ctx, conv.kind)
+    if reason == "closed":
+        return ctx.texts.render("relay/closed_room", party=party)
+    return ctx.texts.render("relay/answer_held", reason=reason, party=party,
+                            channel=ctx.texts.label(f"channel_{conv.kind}"))
+
+
+def hold(ctx: Context, conv: Conversation, agent: str, text: str, reason: str) -> None:
+    """An answer that cannot be sent: kept (status held) and the room told, once per run."""
+    origin = inbox.origin()
+    with ctx.db.session() as s:
+        _lock(s, conv.id)
+        if origin and already_recorded(s, conv.id, "out", origin):
+            return
+        last = s.exec(select(Message.status, Message.last_error)
+                      .where(Message.conversation_id == conv.id, Message.direction == "out")
+                      .order_by(Message.id.desc()).limit(1)).first()
+        s.add(Message(conversation_id=conv.id, direction="out", sender=agent, text=text, status="held",
+                      last_error=reason, source_id=origin, created_at=time.time()))
+        if last is None or tuple(last) != ("held", reason):
+            outbox.enqueue(s, conv.id, "room_post", {"text": _held_note(ctx, conv, reason)})
+    ctx.outbox_wakeup.set()
+
+
+def keep_note(ctx: Context, conv: Conversation, agent: str, note: str) -> None:
+    """`/メモ …`: stored as an internal note and acknowledged in the room as one."""
+    origin = inbox.origin()
+    party = texts.party(ctx, conv.kind)
+    with ctx.db.session() as s:
+        if origin and already_recorded(s, conv.id, "note", origin):
+            return
+        # An empty note is kept too, so a redelivered event does not repeat the hint.
+        s.add(Message(conversation_id=conv.id, direction="note", sender=agent, text=note, source_id=origin,
+                      created_at=time.time()))
+        template = "relay/note_saved" if note else "relay/note_empty"
+        outbox.enqueue(s, conv.id, "room_post", {"text": ctx.texts.render(template, party=party)})
+    ctx.outbox_wakeup.set()
 
 
 def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachment: dict | None = None) -> None:
     """The agent's answer: stored, and its delivery queued in the same transaction."""
     origin = inbox.origin()
     with ctx.db.session() as s:
-        # Lock the conversation: answers of one room are queued one at a time, in order.
-        s.exec(select(Conversation).where(Conversation.id == conv.id).with_for_update()).one()
+        _lock(s, conv.id)
         if origin and already_recorded(s, conv.id, "out", origin):
             return  # handled before a crash: the answer is queued already
         msg = Message(conversation_id=conv.id, direction="out", sender=agent, text=text, status="queued",
@@ -85,8 +152,12 @@ def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachm
                       created_at=time.time())
         s.add(msg)
         s.flush()
-        payload = {"media": attachment} if attachment else {"text": text}
-        outbox.enqueue(s, conv.id, ANSWER_ACTIONS[conv.kind], payload, message_id=msg.id)
+        if conv.kind == "mail":
+            # Lines typed one after another go out as one mail (CXBOT_MAIL_ANSWER_WINDOW).
+            mail_out.queue_answer(s, conv.id, msg.id, text, attachment, ctx.settings.mail_answer_window)
+        else:
+            payload = {"media": attachment} if attachment else {"text": text}
+            outbox.enqueue(s, conv.id, ANSWER_ACTIONS[conv.kind], payload, message_id=msg.id)
     ctx.outbox_wakeup.set()
 
 
@@ -100,5 +171,6 @@ def close(ctx: Context, conv: Conversation, agent: str) -> None:
         s.add(row)
         s.add(Message(conversation_id=conv.id, direction="event", sender=agent, text="closed",
                       created_at=time.time()))
-        outbox.enqueue(s, conv.id, "room_post", {"text": ctx.texts.render("relay/closed")})
+        outbox.enqueue(s, conv.id, "room_post", {"text": ctx.texts.render("relay/closed",
+                                                                          party=texts.party(ctx, conv.kind))})
     ctx.outbox_wakeup.set()

@@ -12,11 +12,13 @@ import logging
 from sqlmodel import Session
 
 from cxbot import links, media
+from cxbot.accounts import agents
+from cxbot.admins import lookup_user
 from cxbot.context import Context
 from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
 from cxbot.models import Contact, Conversation, CounterAccount, OutboxItem
-from cxbot.relay import outbox
+from cxbot.relay import mail_out, outbox, texts
 from cxbot.relay.outbox import Failure
 from cxbot.works import messages as m
 from cxbot.works.auth import TokenGrantError, WorksApp
@@ -28,13 +30,27 @@ WORKS_TEXT_MAX = 2000
 
 
 def _works_failure(exc: WorksApiError) -> Failure:
+    if exc.status == 429:
+        reason = "rate_limited"
+    elif exc.status == 0 or exc.status >= 500:
+        reason = "unavailable"
+    else:
+        reason = "refused"
+    code = f"LINE WORKS {exc.status} {exc.code}" if exc.status else "LINE WORKS"
     return Failure(f"LINE WORKS {exc.status} {exc.code}: {exc.description}", retryable=exc.retryable,
-                   retry_after=exc.reset_after, rate_limited=exc.status == 429)
+                   retry_after=exc.reset_after, rate_limited=exc.status == 429, reason=reason, code=code)
 
 
 def _line_failure(exc: LineApiError) -> Failure:
+    if exc.status == 429:
+        reason = "rate_limited" if exc.retryable else "line_quota"
+    elif exc.status == 0 or exc.status >= 500:
+        reason = "unavailable"
+    else:
+        reason = "refused"
     return Failure(f"LINE {exc.status}: {exc.message}", retryable=exc.retryable, retry_after=exc.retry_after,
-                   rate_limited=exc.status == 429)
+                   rate_limited=exc.status == 429 and exc.retryable, reason=reason,
+                   code=f"LINE {exc.status}" if exc.status else "LINE")
 
 
 def chunks(text: str, size: int) -> list[str]:
@@ -53,25 +69,37 @@ def _works(ctx: Context, call, *args):
     except WorksApiError as exc:
         raise _works_failure(exc) from None
     except TokenGrantError as exc:
-        raise Failure(f"LINE WORKS token: {exc.description}", retryable=exc.status in (0, 429, 500, 502, 503))
+        raise Failure(f"LINE WORKS token: {exc.description}", retryable=exc.status in (0, 429, 500, 502, 503),
+                      reason="auth", code=f"LINE WORKS {exc.status} {exc.error}".strip())
 
 
 # -- the CX Talk room ------------------------------------------------------------------
 
-def room_members(ctx: Context, account: CounterAccount) -> list[str]:
-    from cxbot.accounts import agents
-    from cxbot.admins import lookup_user
-
-    members = agents(account)
-    if members:
-        return members[:100]
-    # No agents named yet: the admins get the room, so the inquiry is not lost.
+def _configured_admins(ctx: Context) -> list[str]:
     found = []
     for ref in ctx.settings.admins:
         user = lookup_user(ctx, ref)
         if user:
             found.append(user["userId"])
     return found
+
+
+def room_members(ctx: Context, account: CounterAccount) -> list[str]:
+    members = agents(account)
+    if members:
+        return members[:100]
+    # No agents named yet: the admins get the room, so the inquiry is not lost.
+    return _configured_admins(ctx)
+
+
+def admin_note(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    """A note to the admins in their chat with the hub bot (what could not reach a room)."""
+    admins = _configured_admins(ctx)
+    if not admins:
+        raise Failure("no admin could be found to tell", retryable=False, reason="no_members")
+    for user_id in admins:
+        for part in chunks(payload["text"], WORKS_TEXT_MAX):
+            _works(ctx, ctx.works_once.send_to_user, ctx.settings.works_bot_id, user_id, m.text(part))
 
 
 def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
@@ -83,7 +111,8 @@ def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
         title = conv.title
     members = room_members(ctx, account)
     if not members:
-        raise Failure("the counter account has no agents and no admin could be found", retryable=False)
+        raise Failure("the counter account has no agents and no admin could be found", retryable=False,
+                      reason="no_members")
     made = _works(ctx, ctx.works_once.create_channel, ctx.settings.works_bot_id, members, title)
     with ctx.db.session() as s:
         conv = s.get(Conversation, item.conversation_id)
@@ -109,7 +138,7 @@ def _room_of(ctx: Context, conversation_id: int) -> str | None:
 def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
     room = _room_of(ctx, item.conversation_id)
     if not room:
-        raise Failure("the room could not be created", retryable=False)
+        raise Failure("the room could not be created", retryable=False, reason="no_room")
     bot = ctx.settings.works_bot_id
     if "media" in payload:
         att = payload["media"]
@@ -128,7 +157,7 @@ def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
 def _link(ctx: Context, conv: Conversation):
     link = links.by_token(ctx, conv.link_token, fresh=True) if conv.link_token else None
     if link is None or not link.linked:
-        raise Failure("the channel is not linked any more (連携解除 or 情報を削除)", retryable=False)
+        raise Failure("the channel is not linked any more (unlinked or deleted)", retryable=False, reason="unlinked")
     return link
 
 
@@ -175,18 +204,13 @@ def works_send(ctx: Context, item: OutboxItem, payload: dict) -> None:
         _works(ctx, client.send_to_user, bot, contact.source_id, m.text(part))
 
 
-def mail_send(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    from cxbot.relay.mail_out import send_reply
-
-    send_reply(ctx, item, payload)
-
-
 SENDERS = {
     "room_create": room_create,
     "room_post": room_post,
     "line_push": line_push,
     "works_send": works_send,
-    "mail_send": mail_send,
+    "mail_send": mail_out.send_reply,
+    "admin_note": admin_note,
 }
 
 
@@ -195,13 +219,29 @@ def send(ctx: Context, item: OutboxItem) -> None:
 
 
 def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:
-    """After the last try: a visible 送信できませんでした note in the room (unless the room itself fails)."""
+    """After the last try: a visible 送信できませんでした note in the room; when the room itself
+    could not be made, a note to the admins."""
     payload = json.loads(item.payload)
-    if item.action == "room_create" or payload.get("undeliverable_note"):
+    conv = s.get(Conversation, item.conversation_id)
+    if item.action == "room_create":
+        # No room: the admins hear of the inquiry that reached nobody (the posts queued behind fail too).
+        log.error("outbox %s room_create gave up: %s", item.id, failure.detail)
+        contact = s.get(Contact, conv.contact_id)
+        account = s.get(CounterAccount, conv.counter_account_id)
+        outbox.enqueue(s, conv.id, "admin_note", {"text": ctx.texts.render(
+            "relay/room_failed", account=account.name, channel=ctx.texts.label(f"channel_{conv.kind}"),
+            customer=contact.display_name or contact.source_id, party=texts.party(ctx, conv.kind),
+            reason=texts.reason_text(ctx, failure.reason, failure.code, conv.kind))})
+        return
+    if item.action == "admin_note" or payload.get("undeliverable_note") or failure.reason == "no_room":
         log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return
-    what = payload.get("text") or (payload.get("media") or {}).get("file_name", "")
+    kind = conv.kind
+    media_names = [a.get("file_name", "") for a in ([payload["media"]] if "media" in payload else [])
+                   + payload.get("attachments", [])]
+    what = payload.get("text") or ", ".join(n for n in media_names if n)
     outbox.enqueue(s, item.conversation_id, "room_post", {
-        "text": ctx.texts.render("relay/undeliverable", what=what[:200], error=failure.detail[:300],
+        "text": ctx.texts.render("relay/undeliverable", what=what[:200], party=texts.party(ctx, kind),
+                                 reason=texts.reason_text(ctx, failure.reason, failure.code, kind),
                                  to_customer=item.action != "room_post"),
         "undeliverable_note": True})

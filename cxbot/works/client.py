@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from email.header import decode_header, make_header
+from email.message import Message as EmailHeaders
+from email.utils import collapse_rfc2231_value
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -51,6 +54,25 @@ def _error_from(resp: httpx.Response, method: str, path: str) -> WorksApiError:
         method,
         path,
     )
+
+
+def disposition_filename(value: str) -> str | None:
+    """The file name of a Content-Disposition header: `filename*=UTF-8''…` (RFC 6266/5987, preferred
+    over the ASCII fallback), a quoted or bare `filename=`, or an encoded word inside it; no path."""
+    if not value:
+        return None
+    header = EmailHeaders()
+    header["Content-Disposition"] = value
+    names = [v for k, v in header.get_params(header="content-disposition", failobj=[]) if k.lower() == "filename"]
+    extended = [v for v in names if isinstance(v, tuple)]
+    if extended:
+        name = collapse_rfc2231_value(extended[0], errors="replace")
+    elif names:
+        name = str(make_header(decode_header(names[0]))) if "=?" in names[0] else names[0]
+    else:
+        return None
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name or None
 
 
 class WorksClient:
@@ -210,8 +232,5 @@ class WorksClient:
         resp = self.request("GET", f"/bots/{bot_id}/attachments/{quote(file_id, safe='')}")
         if resp.status_code == 302:
             resp = self.request("GET", "/attachments/download", url=resp.headers["Location"])
-        disposition = resp.headers.get("Content-Disposition", "")
-        name = None
-        if "filename=" in disposition:
-            name = disposition.split("filename=", 1)[1].strip().strip('"')
+        name = disposition_filename(resp.headers.get("Content-Disposition", ""))
         return resp.content, resp.headers.get("Content-Type", "application/octet-stream"), name
