@@ -409,6 +409,29 @@ def test_user_message_is_a_signed_callback_without_channel_id(sb):
     assert r.json()["callback"]["status"] is None and "could not connect" in r.json()["callback"]["error"]
 
 
+def test_opening_a_bot_room_for_the_first_time_sends_begin_once(sb):
+    # LINE WORKS: `begin` when "1:1 room with bot starts (user opens it ...)": before any message.
+    r = sb.client.post("/_sandbox/act/open", json={"userId": "member-1", "botId": BOT_ID})
+    assert r.status_code == 200, r.text
+    opened = r.json()
+    assert opened["event"] == "begin" and opened["callback"]["status"] == 200
+    [begin] = sb.events()
+    assert begin["type"] == "begin"
+    assert begin["source"] == {"userId": "member-1", "channelId": opened["roomId"], "domainId": DOMAIN_ID}
+    assert sb.messages(opened["roomId"]) == []  # opening says nothing in the room
+
+    # Opened again, or written to: no second begin.
+    again = sb.client.post("/_sandbox/act/open", json={"userId": "member-1", "channelId": opened["roomId"]})
+    assert again.json() == {"roomId": opened["roomId"], "event": None, "callback": None}
+    sb.client.post("/_sandbox/act/message", json={
+        "userId": "member-1", "botId": BOT_ID, "content": {"type": "text", "text": "こんにちは"}})
+    assert [e["type"] for e in sb.events()] == ["begin", "message"]
+
+    # Someone else's room is not theirs to open.
+    r = sb.client.post("/_sandbox/act/open", json={"userId": "agent-1", "channelId": opened["roomId"]})
+    assert r.status_code == 400
+
+
 def test_pressing_buttons(sb):
     sb.send({"type": "button_template", "contentText": "設定しますか？", "actions": [
         {"type": "message", "label": "設定", "postback": "flow=line&step=start"},

@@ -135,6 +135,19 @@ def send_message(w: World, data: dict) -> dict:
     return {"roomId": room.room_id, "messageId": msg.message_id, "callback": callback}
 
 
+def open_room(w: World, data: dict) -> dict:
+    """`act/open`: the user opens a room in the client. Opening a 1:1 room with a bot
+    for the first time starts it: `begin` (reference §2.5), once; the first message
+    sends it instead when the room was never opened."""
+    user = get_user(w, data.get("userId"))
+    room, bot = room_for_act(w, user, data.get("botId"), data.get("channelId"))
+    with w.lock:
+        begin = _begin(room, user)
+    if begin is None:
+        return {"roomId": room.room_id, "event": None, "callback": None}
+    return {"roomId": room.room_id, "event": "begin", "callback": _deliver(w, bot, [(begin, None)])}
+
+
 def send_file(w: World, data: dict) -> dict:
     """`act/file`: the user sends an image or a file; the bot gets `{"type", "fileId"}`."""
     user = get_user(w, data.get("userId"))
