@@ -13,11 +13,44 @@
     room: null,        // the room object from /_sandbox/rooms
     messages: [],
     lastId: "0",
-    pollTimer: null,
     busy: false,
+    opened: 0,  // counts openRoom() calls
   };
 
   // ------------------------------------------------------------------ helpers
+
+  // The control API explains a refusal in English for developers (`error`), and names the
+  // common ones with a `code`: the page says those in Japanese, and the rest by HTTP status.
+  // The English detail goes to the browser console.
+  const CONTROL_ERRORS = {
+    bot_deleted: "この Bot は削除されました。このトークルームには送信できません。",
+    bot_left: "Bot がこのトークルームから退室しました。送信できません。",
+    bot_not_public: "この Bot はこのユーザーに公開されていません。",
+    not_a_member: "このユーザーはこのトークルームのメンバーではありません。",
+    message_type_off: "この Bot はこの種類のメッセージを受け付けていません。",
+    quick_reply_gone: "このボタンはもう使えません（新しいメッセージが届いています）。",
+    needs_phone: "この操作はスマートフォンのアプリでのみ使えます。",
+    already_friend: "すでに友だちです。",
+    not_friend: "友だちではありません。",
+    blocked: "この公式アカウントをブロックしています。友だち追加するとブロックが解除されます。",
+    no_webhook_url: "Webhook URL を入力して［更新］を押してください。",
+    invalid_webhook_url: "Webhook URL が正しくありません。https:// で始まる URL を入力してください。",
+    invalid_address: "メールアドレスが正しくありません。",
+    attachment_too_large: "添付ファイルが大きすぎます（25 MB まで）。",
+    invalid_setting: "配信設定の値が正しくありません。",
+  };
+  const STATUS_ERRORS = {
+    400: "サンドボックスがこの操作を受け付けませんでした。入力内容を確認してください。",
+    403: "この操作は許可されていません。",
+    404: "対象が見つかりません。サンドボックスが再起動された可能性があります。ページを再読み込みしてください。",
+    409: "今の状態ではこの操作はできません。",
+  };
+
+  function controlErrorText(status, data) {
+    if (data && CONTROL_ERRORS[data.code]) return CONTROL_ERRORS[data.code];
+    if (STATUS_ERRORS[status]) return STATUS_ERRORS[status];
+    return "サンドボックスでエラーが発生しました（HTTP " + status + "）。";
+  }
 
   async function call(method, path, body) {
     const opts = { method, headers: {} };
@@ -25,15 +58,34 @@
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
-    const resp = await fetch(BASE + "_sandbox/" + path, opts);
+    let resp;
+    try {
+      resp = await fetch(BASE + "_sandbox/" + path, opts);
+    } catch (e) {
+      const err = new Error("サンドボックスに接続できませんでした。cxbot demo が動いているか確認してください。");
+      err.status = 0;
+      throw err;
+    }
     let data = null;
     try { data = await resp.json(); } catch (e) { /* empty body */ }
     if (!resp.ok) {
-      const err = new Error((data && data.error) || resp.status + " " + resp.statusText);
+      const err = new Error(controlErrorText(resp.status, data));
       err.status = resp.status;
+      err.code = data && data.code;
+      err.detail = (data && data.error) || resp.statusText;
+      console.warn("sandbox", method, path, resp.status, err.detail);
       throw err;
     }
     return data;
+  }
+
+  // What happened to a callback (LINE WORKS) or a webhook (LINE), in Japanese; null if it arrived.
+  function deliveryProblem(result, server) {
+    if (!result || !result.error) return null;
+    if (result.error) console.warn("sandbox delivery", result.error);
+    if (!result.sent) return server + "には送信されませんでした（送信先の設定がないか、このイベントを受け取らない設定です）。";
+    if (result.status) return server + "が HTTP " + result.status + " を返しました。";
+    return server + "に接続できないか、時間内に応答がありませんでした。";
   }
 
   function el(tag, attrs, ...children) {
@@ -74,9 +126,71 @@
   }
 
   function reportCallback(cb) {
-    if (!cb) return;
-    if (cb.sent && cb.error) toast("Bot サーバーに届きませんでした: " + cb.error, true);
-    else if (!cb.sent && cb.error) toast("コールバックは送信されませんでした（" + cb.error + "）", true);
+    const problem = deliveryProblem(cb, "Bot サーバー");
+    if (problem) toast(problem, true);
+  }
+
+  // In place of prompt() and confirm(): a small form in the page (a <dialog>).
+  // ask({title, text, label, value, ok, danger}) resolves to the typed text (a label was
+  // given) or true (none was), and to null when cancelled.
+  function ask(opts) {
+    const dlg = $("ask-dialog");
+    const input = $("ask-input");
+    $("ask-title").textContent = opts.title || "";
+    $("ask-text").textContent = opts.text || "";
+    $("ask-text").classList.toggle("hidden", !opts.text);
+    $("ask-field").classList.toggle("hidden", !opts.label);
+    $("ask-label").textContent = opts.label || "";
+    input.value = opts.value || "";
+    input.placeholder = opts.placeholder || "";
+    input.removeAttribute("aria-invalid");
+    $("ask-error").classList.add("hidden");
+    $("ask-ok").textContent = opts.ok || "OK";
+    $("ask-ok").classList.toggle("danger", !!opts.danger);
+    return new Promise((resolve) => {
+      const finish = (value) => {
+        $("ask-form").removeEventListener("submit", onSubmit);
+        $("ask-cancel").removeEventListener("click", onCancel);
+        dlg.removeEventListener("cancel", onCancel);
+        if (dlg.open) dlg.close();
+        resolve(value);
+      };
+      const onSubmit = (e) => {
+        e.preventDefault();
+        if (!opts.label) { finish(true); return; }
+        const value = input.value.trim();
+        if (!value) {
+          $("ask-error").textContent = (opts.label || "値") + "を入力してください。";
+          $("ask-error").classList.remove("hidden");
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+          return;
+        }
+        finish(value);
+      };
+      const onCancel = (e) => { e.preventDefault(); finish(null); };
+      $("ask-form").addEventListener("submit", onSubmit);
+      $("ask-cancel").addEventListener("click", onCancel);
+      dlg.addEventListener("cancel", onCancel);
+      dlg.showModal();
+      (opts.label ? input : $("ask-ok")).focus();
+      if (opts.label) input.select();
+    });
+  }
+
+  // A message under (or next to) a field; `text` null clears it. Returns false when shown.
+  function fieldError(input, errorId, text) {
+    const box = $(errorId);
+    box.textContent = text || "";
+    box.classList.toggle("hidden", !text);
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    return !text;
+  }
+
+  // On a phone the list and the room take turns; `on` shows the room.
+  function showRoomPane(viewId, on) {
+    $(viewId).classList.toggle("in-room", !!on);
   }
 
   // First letter or digit of a name, for an avatar ("【LINE】山田様" -> "L").
@@ -141,6 +255,25 @@
     return out;
   }
 
+  // Run `fn` every second, and five times a second for a few seconds after the person did
+  // something: an answer is usually on its way.
+  function poller(fn) {
+    let timer = null, fastUntil = 0, running = false;
+    const schedule = () => {
+      clearTimeout(timer);
+      timer = setTimeout(tick, Date.now() < fastUntil ? 200 : 1000);
+    };
+    const tick = async () => {
+      timer = null;
+      try { await fn(); } finally { if (running && timer === null) schedule(); }
+    };
+    return {
+      start() { running = true; schedule(); },
+      stop() { running = false; clearTimeout(timer); timer = null; },
+      hurry() { fastUntil = Date.now() + 5000; if (running) schedule(); },
+    };
+  }
+
   // ------------------------------------------------------------------ users & rooms
 
   function renderUsers() {
@@ -179,12 +312,16 @@
   }
 
   async function refreshRooms() {
-    if (!state.userId) { state.rooms = []; renderRooms(); return; }
+    const userId = state.userId;
+    if (!userId) { state.rooms = []; renderRooms(); return; }
+    let rooms;
     try {
-      state.rooms = await call("GET", "rooms?userId=" + encodeURIComponent(state.userId));
+      rooms = await call("GET", "rooms?userId=" + encodeURIComponent(userId));
     } catch (e) {
-      state.rooms = [];
+      rooms = [];
     }
+    if (state.userId !== userId) return;  // another user was picked meanwhile
+    state.rooms = rooms;
     renderRooms();
   }
 
@@ -215,11 +352,13 @@
   // ------------------------------------------------------------------ room view
 
   async function openRoom(roomId) {
-    clearInterval(state.pollTimer);
+    roomPoller.stop();
+    state.opened += 1;
     state.room = state.rooms.find((r) => r.roomId === roomId) || null;
     state.messages = [];
     state.lastId = "0";
     $("messages").innerHTML = "";
+    showRoomPane("works-view", !!state.room);
     if (!state.room) {
       $("room-view").classList.add("hidden");
       $("no-room").classList.remove("hidden");
@@ -230,9 +369,23 @@
     $("room-view").classList.remove("hidden");
     renderRooms();
     renderRoomHead();
+    await startRoom(state.room);
     await poll();
-    state.pollTimer = setInterval(poll, 1000);
-    $("text-input").focus();
+    roomPoller.start();
+    if (!window.matchMedia("(max-width: 640px)").matches) $("text-input").focus();
+  }
+
+  // Opening a 1:1 room with a bot for the first time starts it (LINE WORKS sends `begin`):
+  // the bot may greet before anyone writes.
+  async function startRoom(r) {
+    if (r.kind !== "bot" || r.readOnly) return;
+    try {
+      const res = await call("POST", "act/open", { userId: state.userId, channelId: r.channelId });
+      reportCallback(res.callback);
+      if (res.event) roomPoller.hurry();
+    } catch (e) {
+      toast(e.message, true);
+    }
   }
 
   function renderRoomHead() {
@@ -257,8 +410,20 @@
     document.querySelector(".attach").classList.toggle("disabled", ro);
   }
 
-  async function poll() {
-    const r = state.room;
+  const roomPoller = poller(() => poll());
+
+  // One poll at a time: a caller during one gets another right after it, and waits for both.
+  let polling = null, pollAgain = false;
+  function poll() {
+    if (polling) { pollAgain = true; return polling; }
+    polling = (async () => {
+      do { pollAgain = false; await pollOnce(); } while (pollAgain);
+    })().finally(() => { polling = null; });
+    return polling;
+  }
+
+  async function pollOnce() {
+    const r = state.room, opened = state.opened;
     if (!r) return;
     let fresh, meta;
     try {
@@ -269,7 +434,8 @@
     } catch (e) {
       return;
     }
-    if (state.room !== r) return; // switched rooms meanwhile
+    if (state.opened !== opened) return; // switched rooms meanwhile
+    fresh = fresh.filter((m) => Number(m.messageId) > Number(state.lastId));
     if (meta.readOnly !== r.readOnly) {
       Object.assign(r, meta);
       renderRoomHead();
@@ -316,15 +482,26 @@
 
   // ------------------------------------------------------------------ content rendering
 
+  const PHONE_ACTIONS = { camera: "カメラ", cameraRoll: "カメラロール", location: "位置情報" };
+
+  function actionTitle(action) {
+    if (action.type === "uri") return "開く: " + action.uri;
+    if (action.type === "copy") return "コピー: " + action.copyText;
+    if (PHONE_ACTIONS[action.type]) return PHONE_ACTIONS[action.type] + "（スマートフォンのアプリでのみ使えます）";
+    return null;
+  }
+
   function actionButton(m, action, index, cls) {
     const ro = state.room.readOnly;
-    const kindMark = { uri: "↗", copy: "コピー" }[action.type];
+    // A copy or link button is marked with an icon (CSS, data-kind), never a second word.
+    const kind = ["uri", "copy"].includes(action.type) ? action.type : null;
     const btn = el("button", {
       type: "button",
       class: cls || "action-btn",
-      disabled: ro || ["camera", "cameraRoll", "location"].includes(action.type),
-      title: action.type === "uri" ? action.uri : action.type === "copy" ? action.copyText : action.type + " アクション",
-    }, action.label || "(ラベルなし)", kindMark ? el("span", { class: "kind", text: kindMark }) : null);
+      disabled: ro || action.type in PHONE_ACTIONS,
+      title: actionTitle(action),
+      "data-kind": kind,
+    }, action.label || "（ラベルなし）");
     btn.addEventListener("click", () => onAction(m, action, index, btn));
     return btn;
   }
@@ -339,6 +516,7 @@
       const note = el("div", {
         class: "note" + (ok ? "" : " warn"),
         text: ok ? "コピーしました" : "コピーできませんでした。手動でコピーしてください: " + (action.copyText || ""),
+        role: "status",
       });
       btn.after(note);
       setTimeout(() => note.remove(), ok ? 2000 : 15000);
@@ -349,6 +527,7 @@
     try {
       const res = await call("POST", "act/press", { userId: state.userId, messageId: m.messageId, index });
       reportCallback(res.callback);
+      roomPoller.hurry();
       await poll();
     } catch (e) {
       toast(e.message, true);
@@ -361,6 +540,8 @@
     if (obj[fileKey || "fileId"]) return fileUrl(obj[fileKey || "fileId"]);
     return obj[urlKey || "originalContentUrl"] || null;
   }
+
+  const FILE_KINDS = { file: "ファイル", audio: "音声", video: "動画" };
 
   function renderContent(m, fromBot) {
     const c = m.content || {};
@@ -380,7 +561,7 @@
       case "video":
         return el("div", { class: "bubble" },
           el("a", { class: "file-link", href: imageSrc(c), target: "_blank", rel: "noopener",
-            text: c.fileId ? (c.type === "file" ? "ファイル" : c.type) + "（" + c.fileId.slice(0, 12) + "…）" : c.originalContentUrl }));
+            text: c.fileId ? FILE_KINDS[c.type] + "（" + c.fileId.slice(0, 12) + "…）" : (c.fileName || c.originalContentUrl) }));
       case "sticker":
         return el("div", { class: "bubble", text: "🙂 スタンプ（" + c.packageId + " / " + c.stickerId + "）" });
       case "location": {
@@ -442,7 +623,7 @@
             el("pre", { text: JSON.stringify(c.contents, null, 2) })));
       default:
         return el("div", { class: "bubble" }, el("span", { class: "badge", text: c.type || "?" }),
-          JSON.stringify(c));
+          "このページでは表示できない種類のメッセージです");
     }
   }
 
@@ -475,6 +656,7 @@
       input.value = "";
       autosize();
       reportCallback(res.callback);
+      roomPoller.hurry();
       await poll();
     } catch (e) {
       toast(e.message, true);
@@ -496,6 +678,7 @@
           kind: (file.type || "").startsWith("image/") ? "image" : "file",
         });
         reportCallback(res.callback);
+        roomPoller.hurry();
         await poll();
       } catch (e) {
         toast(e.message, true);
@@ -516,6 +699,8 @@
     state.userId = e.target.value;
     localStorage.setItem("sandbox.userId", state.userId);
     state.room = null;
+    state.rooms = [];  // never show one user's rooms to another, even for a moment
+    renderRooms();
     await refreshRooms();
     await openRoom(null);
   });
@@ -528,6 +713,7 @@
     }
   });
   $("text-input").addEventListener("input", autosize);
+  $("room-back").addEventListener("click", () => openRoom(null));
   $("file-input").addEventListener("change", (e) => {
     sendFile(e.target.files[0]);
     e.target.value = "";
@@ -541,11 +727,14 @@
     if (u) state.userId = u.userId;
   }
   // Shared with the LINE views (_line.js).
-  window.SandboxUI = { el, call, toast, copyText, initial, timeText, dayText, safeUrl };
+  window.SandboxUI = {
+    el, call, toast, copyText, initial, timeText, dayText, safeUrl, ask, fieldError, showRoomPane, deliveryProblem,
+    poller,
+  };
 
   renderUsers();
   refreshRooms().then(() => { if (params.get("room")) openRoom(params.get("room")); });
-  setInterval(refreshRooms, 3000);
+  setInterval(refreshRooms, 2000);
   setInterval(refreshUsers, 5000);
 })();
 {% endraw %}
