@@ -485,6 +485,7 @@ def test_deleting_a_bot_makes_its_room_read_only(sb):
     r = sb.client.post("/_sandbox/act/message", json={
         "userId": "member-1", "botId": BOT_ID, "content": {"type": "text", "text": "もしもし"}})
     assert r.status_code == 409 and r.json()["readOnly"] is True
+    assert r.json()["code"] == "bot_deleted"  # what the chat page says in Japanese
     # A user who never talked with it no longer finds it.
     assert sb.client.get("/_sandbox/rooms", params={"userId": "agent-1"}).json() == []
     assert sb.client.get(f"/_sandbox/rooms/{rooms[0]['roomId']}").json()["readOnlyReason"] == "bot deleted"
