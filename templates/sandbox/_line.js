@@ -2,7 +2,7 @@
 (function () {
   "use strict";
 
-  // Helpers shared by _chat.js: el() builds DOM safely, call() talks to /_sandbox/.
+  // Helpers shared by _ui.js: el() builds DOM safely, call() talks to /_sandbox/.
   const { el, call, toast, copyText, initial, timeText, dayText, ask, showRoomPane, deliveryProblem, poller } =
     window.SandboxUI;
   const $ = (id) => document.getElementById(id);

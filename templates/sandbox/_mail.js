@@ -2,7 +2,7 @@
 (function () {
   "use strict";
 
-  // The email customer view. Shared helpers come from _chat.js; view switching from _line.js
+  // The email customer view. Shared helpers come from _ui.js; view switching from _line.js
   // (the "mail-view" entry of its VIEWS map), so this file only renders and polls while visible.
   const { el, call, toast, fieldError, showRoomPane } = window.SandboxUI;
   const $ = (id) => document.getElementById(id);
