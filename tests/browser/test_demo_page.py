@@ -47,6 +47,8 @@ EMPLOYEES = [u for u in USERS if u.role == "employee"]
 def demo(tmp_path_factory):
     """`cxbot demo` on free ports with a fresh instance folder: one world for the module."""
     d = start_demo(port=0, sandbox_port=0, smtp_port=0, instance_path=tmp_path_factory.mktemp("demo"))
+    # LINE gives a webhook 2 s; on a busy test machine [検証] must not fail for want of a CPU.
+    httpx.post(f"{d.sandbox_url}/_sandbox/line/settings", json={"webhookTimeout": 10}, timeout=10).raise_for_status()
     yield d
     d.stop()
 
@@ -151,6 +153,8 @@ def walk(request, demo, browser):
     page.goto(w.base)
     expect(page.locator("#room-list li").first).to_be_visible()
     yield w
+    if getattr(request.node, "failed_call", False):  # set by conftest.py: what the page showed at the end
+        w.shot("FAILED-" + request.node.originalname)
     context.close()
 
 
