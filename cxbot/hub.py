@@ -12,8 +12,8 @@ from cxbot import admins
 from cxbot.context import Context
 from cxbot.relay import rooms
 from cxbot.works import messages as m
-from cxbot.works.events import (Event, FileContent, ImageContent, MessageEvent, PostbackEvent, TextContent,
-                                parse_event)
+from cxbot.works.events import (BeginEvent, Event, FileContent, ImageContent, MessageEvent, PostbackEvent,
+                                TextContent, parse_event)
 from flows import Engine, Input
 from flows.steps import Attachment
 
@@ -84,14 +84,17 @@ def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
         rooms.handle(ctx, event)  # a CX Talk room: an agent answering
         return
     user_id = event.source.user_id
+    begin = isinstance(event, BeginEvent)
     inp = _input(event)
-    # `begin` (the room opened) is left unanswered: the admin's first message follows
-    # at once, and answering both would show the menu twice.
-    if not user_id or inp is None:
+    if not user_id or (inp is None and not begin):
         return
     if not admins.is_admin(ctx, user_id):
         deliver(ctx, user_id, [m.text(ctx.texts.render("not_admin"))])
         log.info("non-admin %s wrote to the hub bot; refused", user_id)
+        return
+    if begin:
+        # The room was opened: say what this bot is for; the menu follows the admin's first word.
+        deliver(ctx, user_id, [m.text(ctx.texts.render("greeting"))])
         return
     deliver(ctx, user_id, respond(ctx, user_id, inp))
 

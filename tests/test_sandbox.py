@@ -409,6 +409,29 @@ def test_user_message_is_a_signed_callback_without_channel_id(sb):
     assert r.json()["callback"]["status"] is None and "could not connect" in r.json()["callback"]["error"]
 
 
+def test_opening_a_bot_room_for_the_first_time_sends_begin_once(sb):
+    # LINE WORKS: `begin` when "1:1 room with bot starts (user opens it ...)": before any message.
+    r = sb.client.post("/_sandbox/act/open", json={"userId": "member-1", "botId": BOT_ID})
+    assert r.status_code == 200, r.text
+    opened = r.json()
+    assert opened["event"] == "begin" and opened["callback"]["status"] == 200
+    [begin] = sb.events()
+    assert begin["type"] == "begin"
+    assert begin["source"] == {"userId": "member-1", "channelId": opened["roomId"], "domainId": DOMAIN_ID}
+    assert sb.messages(opened["roomId"]) == []  # opening says nothing in the room
+
+    # Opened again, or written to: no second begin.
+    again = sb.client.post("/_sandbox/act/open", json={"userId": "member-1", "channelId": opened["roomId"]})
+    assert again.json() == {"roomId": opened["roomId"], "event": None, "callback": None}
+    sb.client.post("/_sandbox/act/message", json={
+        "userId": "member-1", "botId": BOT_ID, "content": {"type": "text", "text": "こんにちは"}})
+    assert [e["type"] for e in sb.events()] == ["begin", "message"]
+
+    # Someone else's room is not theirs to open.
+    r = sb.client.post("/_sandbox/act/open", json={"userId": "agent-1", "channelId": opened["roomId"]})
+    assert r.status_code == 400
+
+
 def test_pressing_buttons(sb):
     sb.send({"type": "button_template", "contentText": "設定しますか？", "actions": [
         {"type": "message", "label": "設定", "postback": "flow=line&step=start"},
@@ -462,6 +485,7 @@ def test_deleting_a_bot_makes_its_room_read_only(sb):
     r = sb.client.post("/_sandbox/act/message", json={
         "userId": "member-1", "botId": BOT_ID, "content": {"type": "text", "text": "もしもし"}})
     assert r.status_code == 409 and r.json()["readOnly"] is True
+    assert r.json()["code"] == "bot_deleted"  # what the chat page says in Japanese
     # A user who never talked with it no longer finds it.
     assert sb.client.get("/_sandbox/rooms", params={"userId": "agent-1"}).json() == []
     assert sb.client.get(f"/_sandbox/rooms/{rooms[0]['roomId']}").json()["readOnlyReason"] == "bot deleted"

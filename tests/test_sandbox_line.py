@@ -544,3 +544,19 @@ def test_the_chat_page_has_the_line_views(line):
     page = line.client.get("/")
     assert page.status_code == 200
     assert "LINE WORKS" in page.text and "LINE Developers" in page.text and 'id="line-view"' in page.text
+
+
+def test_refusals_the_chat_page_shows_carry_a_code_it_can_say_in_japanese(line):
+    # The page says these in Japanese by code; the English `error` is for developers.
+    r = line.client.post("/_sandbox/line/console/webhook", json={"channelId": line.channel_id,
+                                                                  "endpoint": "ftp://example.com/hook"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_webhook_url"
+    r = line.client.post("/_sandbox/line/channels", json={"displayName": "URL なし"})
+    r = line.client.post("/_sandbox/line/console/verify", json={"channelId": r.json()["channelId"]})
+    assert r.status_code == 400 and r.json()["code"] == "no_webhook_url"
+    line.follow()
+    r = line.act("follow", userId=line.user)
+    assert r.status_code == 409 and r.json()["code"] == "already_friend"
+    assert line.act("unfollow", userId=line.user).status_code == 200
+    r = line.act("message", userId=line.user, message={"type": "text", "text": "hi"})
+    assert r.status_code == 409 and r.json()["code"] == "blocked"

@@ -46,7 +46,8 @@ def get_bot(w: World, bot_id) -> Bot:
 def _refuse_if_read_only(w: World, room: Room) -> None:
     reason = w.room_read_only_reason(room)
     if reason:
-        raise ControlError(409, READ_ONLY_TEXT[reason], roomId=room.room_id, readOnly=True)
+        raise ControlError(409, READ_ONLY_TEXT[reason], code=reason.replace(" ", "_"), roomId=room.room_id,
+                           readOnly=True)
 
 
 def room_for_act(w: World, user: User, bot_id, channel_id) -> tuple[Room, Bot]:
@@ -58,10 +59,11 @@ def room_for_act(w: World, user: User, bot_id, channel_id) -> tuple[Room, Bot]:
                 raise ControlError(404, f"room {channel_id!r} not found")
             if room.kind == "bot":
                 if room.members != [user.user_id]:
-                    raise ControlError(400, f"user {user.user_id} is not in 1:1 room {channel_id!r}")
+                    raise ControlError(400, f"user {user.user_id} is not in 1:1 room {channel_id!r}",
+                                       code="not_a_member")
             elif user.user_id not in room.members:
                 raise ControlError(400, f"user {user.user_id} is not a member of room {channel_id!r}",
-                                   members=list(room.members))
+                                   code="not_a_member", members=list(room.members))
             if bot_id is not None and str(bot_id) != str(room.bot_id):
                 raise ControlError(400, f"room {channel_id!r} belongs to bot {room.bot_id}, not {bot_id}")
             bot = get_bot(w, room.bot_id)
@@ -70,12 +72,13 @@ def room_for_act(w: World, user: User, bot_id, channel_id) -> tuple[Room, Bot]:
             existing = w.dm_rooms.get((bot.bot_id, user.user_id))
             if existing is None:
                 if bot.deleted:
-                    raise ControlError(409, "the bot was deleted", readOnly=True)
+                    raise ControlError(409, "the bot was deleted", code="bot_deleted", readOnly=True)
                 if not w.bot_visible_to(bot, user):
                     raise ControlError(
                         403,
                         f"bot {bot.bot_id} is not public to user {user.user_id} (domain {user.domain_id}): "
                         "a member cannot find it among talk partners. Register it to the domain with visible=true.",
+                        code="bot_not_public",
                     )
             room = w.dm_room(bot, user)
         _refuse_if_read_only(w, room)
@@ -127,12 +130,26 @@ def send_message(w: World, data: dict) -> dict:
                 400,
                 f"bot {bot.bot_id} does not accept {content['type']} messages (callbackEvents {bot.callback_events}); "
                 "the client greys that out",
+                code="message_type_off",
             )
         begin = _begin(room, user)
         msg = w.add_message(room, {"userId": user.user_id}, content)
         events = ([(begin, None)] if begin else []) + [(_message_event(user, room, content), content["type"])]
     callback = _deliver(w, bot, events)
     return {"roomId": room.room_id, "messageId": msg.message_id, "callback": callback}
+
+
+def open_room(w: World, data: dict) -> dict:
+    """`act/open`: the user opens a room in the client. Opening a 1:1 room with a bot
+    for the first time starts it: `begin` (reference §2.5), once; the first message
+    sends it instead when the room was never opened."""
+    user = get_user(w, data.get("userId"))
+    room, bot = room_for_act(w, user, data.get("botId"), data.get("channelId"))
+    with w.lock:
+        begin = _begin(room, user)
+    if begin is None:
+        return {"roomId": room.room_id, "event": None, "callback": None}
+    return {"roomId": room.room_id, "event": "begin", "callback": _deliver(w, bot, [(begin, None)])}
 
 
 def send_file(w: World, data: dict) -> dict:
@@ -176,7 +193,8 @@ def press(w: World, data: dict) -> dict:
         bot = get_bot(w, room.bot_id)
         item = _pick(msg, data)
         if item["where"] == "quickReply" and room.messages[-1] is not msg:
-            raise ControlError(409, "quick replies are only shown under the last message of the room")
+            raise ControlError(409, "quick replies are only shown under the last message of the room",
+                               code="quick_reply_gone")
         out, events = _press_item(w, user, room, item)
     # Deliver outside the lock: the bot server may call the API while handling it.
     if events:
@@ -213,7 +231,8 @@ def _press_item(w: World, user: User, room: Room, item: dict) -> tuple[dict, lis
     if kind == "copy":
         return out | {"copied": action.get("copyText")}, []
     if kind in ("camera", "cameraRoll", "location"):
-        raise ControlError(400, f"{kind} quick replies need a phone; use act/file or act/message instead")
+        raise ControlError(400, f"{kind} quick replies need a phone; use act/file or act/message instead",
+                           code="needs_phone")
     begin = _begin(room, user)
     events: list[tuple[dict, str | None]] = [(begin, None)] if begin else []
     if kind == "message":

@@ -327,6 +327,11 @@ def act_message():
     return jsonify(acts.send_message(_world(), _body()))
 
 
+@bp.post("/act/open")
+def act_open():
+    return jsonify(acts.open_room(_world(), _body()))
+
+
 @bp.post("/act/file")
 def act_file():
     return jsonify(acts.send_file(_world(), _body()))

@@ -321,7 +321,7 @@ class Room:
     title: str
     domain_id: int
     created_time: float = field(default_factory=now)
-    started: bool = False  # 1:1: `begin` has happened (first message either way)
+    started: bool = False  # 1:1: `begin` has happened (the room was opened, or had its first message)
     bot_left: bool = False  # group: the bot left (DELETE channel) or was deleted
     messages: list[Message] = field(default_factory=list)
 

@@ -2,8 +2,9 @@
 (function () {
   "use strict";
 
-  // Relative to where the page is served, so the sandbox can be mounted anywhere.
-  const BASE = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
+  // The LINE WORKS view. Shared helpers come from _ui.js.
+  const { BASE, el, call, toast, copyText, initial, timeText, dayText, showRoomPane, deliveryProblem, poller } =
+    window.SandboxUI;
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -13,76 +14,15 @@
     room: null,        // the room object from /_sandbox/rooms
     messages: [],
     lastId: "0",
-    pollTimer: null,
     busy: false,
+    opened: 0,  // counts openRoom() calls
   };
 
   // ------------------------------------------------------------------ helpers
 
-  async function call(method, path, body) {
-    const opts = { method, headers: {} };
-    if (body !== undefined) {
-      opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const resp = await fetch(BASE + "_sandbox/" + path, opts);
-    let data = null;
-    try { data = await resp.json(); } catch (e) { /* empty body */ }
-    if (!resp.ok) {
-      const err = new Error((data && data.error) || resp.status + " " + resp.statusText);
-      err.status = resp.status;
-      throw err;
-    }
-    return data;
-  }
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else if (k === "href" || k === "src") node.setAttribute(k, safeUrl(v));
-      else node.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined || c === false) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
-
-  // Only http(s) and same-origin links reach href/src (never javascript: and friends).
-  function safeUrl(url) {
-    try {
-      const u = new URL(String(url), location.href);
-      return u.protocol === "http:" || u.protocol === "https:" ? u.href : "about:blank";
-    } catch (e) {
-      return "about:blank";
-    }
-  }
-
-  let toastTimer = null;
-  function toast(text, warn) {
-    const t = $("toast");
-    t.textContent = text;
-    t.classList.toggle("warn", !!warn);
-    t.classList.remove("hidden");
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => t.classList.add("hidden"), warn ? 7000 : 3500);
-  }
-
   function reportCallback(cb) {
-    if (!cb) return;
-    if (cb.sent && cb.error) toast("Bot サーバーに届きませんでした: " + cb.error, true);
-    else if (!cb.sent && cb.error) toast("コールバックは送信されませんでした（" + cb.error + "）", true);
-  }
-
-  // First letter or digit of a name, for an avatar ("【LINE】山田様" -> "L").
-  function initial(name) {
-    const m = String(name || "").match(/[\p{L}\p{N}]/u);
-    return m ? m[0].toUpperCase() : "?";
+    const problem = deliveryProblem(cb, "Bot サーバー");
+    if (problem) toast(problem, true);
   }
 
   function fileUrl(fileId) {
@@ -92,32 +32,6 @@
   function userName(userId) {
     const u = state.users.find((x) => x.userId === userId);
     return u ? u.displayName : userId;
-  }
-
-  function timeText(iso) {
-    const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
-  }
-
-  function dayText(iso) {
-    const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleDateString("ja-JP", { year: "numeric", month: "long", day: "numeric", weekday: "short" });
-  }
-
-  async function copyText(text) {
-    try {
-      await navigator.clipboard.writeText(text);
-      return true;
-    } catch (e) {
-      const ta = el("textarea", { style: "position:fixed;opacity:0" });
-      ta.value = text;
-      document.body.append(ta);
-      ta.select();
-      let ok = false;
-      try { ok = document.execCommand("copy"); } catch (e2) { ok = false; }
-      ta.remove();
-      return ok;
-    }
   }
 
   // Same order as validate.pressables() on the server: an index means the same button.
@@ -179,12 +93,16 @@
   }
 
   async function refreshRooms() {
-    if (!state.userId) { state.rooms = []; renderRooms(); return; }
+    const userId = state.userId;
+    if (!userId) { state.rooms = []; renderRooms(); return; }
+    let rooms;
     try {
-      state.rooms = await call("GET", "rooms?userId=" + encodeURIComponent(state.userId));
+      rooms = await call("GET", "rooms?userId=" + encodeURIComponent(userId));
     } catch (e) {
-      state.rooms = [];
+      rooms = [];
     }
+    if (state.userId !== userId) return;  // another user was picked meanwhile
+    state.rooms = rooms;
     renderRooms();
   }
 
@@ -215,11 +133,13 @@
   // ------------------------------------------------------------------ room view
 
   async function openRoom(roomId) {
-    clearInterval(state.pollTimer);
+    roomPoller.stop();
+    state.opened += 1;
     state.room = state.rooms.find((r) => r.roomId === roomId) || null;
     state.messages = [];
     state.lastId = "0";
     $("messages").innerHTML = "";
+    showRoomPane("works-view", !!state.room);
     if (!state.room) {
       $("room-view").classList.add("hidden");
       $("no-room").classList.remove("hidden");
@@ -230,9 +150,23 @@
     $("room-view").classList.remove("hidden");
     renderRooms();
     renderRoomHead();
+    await startRoom(state.room);
     await poll();
-    state.pollTimer = setInterval(poll, 1000);
-    $("text-input").focus();
+    roomPoller.start();
+    if (!window.matchMedia("(max-width: 640px)").matches) $("text-input").focus();
+  }
+
+  // Opening a 1:1 room with a bot for the first time starts it (LINE WORKS sends `begin`):
+  // the bot may greet before anyone writes.
+  async function startRoom(r) {
+    if (r.kind !== "bot" || r.readOnly) return;
+    try {
+      const res = await call("POST", "act/open", { userId: state.userId, channelId: r.channelId });
+      reportCallback(res.callback);
+      if (res.event) roomPoller.hurry();
+    } catch (e) {
+      toast(e.message, true);
+    }
   }
 
   function renderRoomHead() {
@@ -257,8 +191,20 @@
     document.querySelector(".attach").classList.toggle("disabled", ro);
   }
 
-  async function poll() {
-    const r = state.room;
+  const roomPoller = poller(() => poll());
+
+  // One poll at a time: a caller during one gets another right after it, and waits for both.
+  let polling = null, pollAgain = false;
+  function poll() {
+    if (polling) { pollAgain = true; return polling; }
+    polling = (async () => {
+      do { pollAgain = false; await pollOnce(); } while (pollAgain);
+    })().finally(() => { polling = null; });
+    return polling;
+  }
+
+  async function pollOnce() {
+    const r = state.room, opened = state.opened;
     if (!r) return;
     let fresh, meta;
     try {
@@ -269,7 +215,8 @@
     } catch (e) {
       return;
     }
-    if (state.room !== r) return; // switched rooms meanwhile
+    if (state.opened !== opened) return; // switched rooms meanwhile
+    fresh = fresh.filter((m) => Number(m.messageId) > Number(state.lastId));
     if (meta.readOnly !== r.readOnly) {
       Object.assign(r, meta);
       renderRoomHead();
@@ -316,15 +263,26 @@
 
   // ------------------------------------------------------------------ content rendering
 
+  const PHONE_ACTIONS = { camera: "カメラ", cameraRoll: "カメラロール", location: "位置情報" };
+
+  function actionTitle(action) {
+    if (action.type === "uri") return "開く: " + action.uri;
+    if (action.type === "copy") return "コピー: " + action.copyText;
+    if (PHONE_ACTIONS[action.type]) return PHONE_ACTIONS[action.type] + "（スマートフォンのアプリでのみ使えます）";
+    return null;
+  }
+
   function actionButton(m, action, index, cls) {
     const ro = state.room.readOnly;
-    const kindMark = { uri: "↗", copy: "コピー" }[action.type];
+    // A copy or link button is marked with an icon (CSS, data-kind), never a second word.
+    const kind = ["uri", "copy"].includes(action.type) ? action.type : null;
     const btn = el("button", {
       type: "button",
       class: cls || "action-btn",
-      disabled: ro || ["camera", "cameraRoll", "location"].includes(action.type),
-      title: action.type === "uri" ? action.uri : action.type === "copy" ? action.copyText : action.type + " アクション",
-    }, action.label || "(ラベルなし)", kindMark ? el("span", { class: "kind", text: kindMark }) : null);
+      disabled: ro || action.type in PHONE_ACTIONS,
+      title: actionTitle(action),
+      "data-kind": kind,
+    }, action.label || "（ラベルなし）");
     btn.addEventListener("click", () => onAction(m, action, index, btn));
     return btn;
   }
@@ -339,6 +297,7 @@
       const note = el("div", {
         class: "note" + (ok ? "" : " warn"),
         text: ok ? "コピーしました" : "コピーできませんでした。手動でコピーしてください: " + (action.copyText || ""),
+        role: "status",
       });
       btn.after(note);
       setTimeout(() => note.remove(), ok ? 2000 : 15000);
@@ -349,6 +308,7 @@
     try {
       const res = await call("POST", "act/press", { userId: state.userId, messageId: m.messageId, index });
       reportCallback(res.callback);
+      roomPoller.hurry();
       await poll();
     } catch (e) {
       toast(e.message, true);
@@ -361,6 +321,8 @@
     if (obj[fileKey || "fileId"]) return fileUrl(obj[fileKey || "fileId"]);
     return obj[urlKey || "originalContentUrl"] || null;
   }
+
+  const FILE_KINDS = { file: "ファイル", audio: "音声", video: "動画" };
 
   function renderContent(m, fromBot) {
     const c = m.content || {};
@@ -380,7 +342,7 @@
       case "video":
         return el("div", { class: "bubble" },
           el("a", { class: "file-link", href: imageSrc(c), target: "_blank", rel: "noopener",
-            text: c.fileId ? (c.type === "file" ? "ファイル" : c.type) + "（" + c.fileId.slice(0, 12) + "…）" : c.originalContentUrl }));
+            text: c.fileId ? FILE_KINDS[c.type] + "（" + c.fileId.slice(0, 12) + "…）" : (c.fileName || c.originalContentUrl) }));
       case "sticker":
         return el("div", { class: "bubble", text: "🙂 スタンプ（" + c.packageId + " / " + c.stickerId + "）" });
       case "location": {
@@ -442,7 +404,7 @@
             el("pre", { text: JSON.stringify(c.contents, null, 2) })));
       default:
         return el("div", { class: "bubble" }, el("span", { class: "badge", text: c.type || "?" }),
-          JSON.stringify(c));
+          "このページでは表示できない種類のメッセージです");
     }
   }
 
@@ -475,6 +437,7 @@
       input.value = "";
       autosize();
       reportCallback(res.callback);
+      roomPoller.hurry();
       await poll();
     } catch (e) {
       toast(e.message, true);
@@ -496,6 +459,7 @@
           kind: (file.type || "").startsWith("image/") ? "image" : "file",
         });
         reportCallback(res.callback);
+        roomPoller.hurry();
         await poll();
       } catch (e) {
         toast(e.message, true);
@@ -516,6 +480,8 @@
     state.userId = e.target.value;
     localStorage.setItem("sandbox.userId", state.userId);
     state.room = null;
+    state.rooms = [];  // never show one user's rooms to another, even for a moment
+    renderRooms();
     await refreshRooms();
     await openRoom(null);
   });
@@ -528,6 +494,7 @@
     }
   });
   $("text-input").addEventListener("input", autosize);
+  $("room-back").addEventListener("click", () => openRoom(null));
   $("file-input").addEventListener("change", (e) => {
     sendFile(e.target.files[0]);
     e.target.value = "";
@@ -540,12 +507,10 @@
     const u = state.users.find((x) => x.userId === wanted || x.email === wanted);
     if (u) state.userId = u.userId;
   }
-  // Shared with the LINE views (_line.js).
-  window.SandboxUI = { el, call, toast, copyText, initial, timeText, dayText, safeUrl };
 
   renderUsers();
   refreshRooms().then(() => { if (params.get("room")) openRoom(params.get("room")); });
-  setInterval(refreshRooms, 3000);
+  setInterval(refreshRooms, 2000);
   setInterval(refreshUsers, 5000);
 })();
 {% endraw %}

@@ -2,8 +2,9 @@
 (function () {
   "use strict";
 
-  // Helpers shared by _chat.js: el() builds DOM safely, call() talks to /_sandbox/.
-  const { el, call, toast, copyText, initial, timeText, dayText } = window.SandboxUI;
+  // Helpers shared by _ui.js: el() builds DOM safely, call() talks to /_sandbox/.
+  const { el, call, toast, copyText, initial, timeText, dayText, ask, showRoomPane, deliveryProblem, poller } =
+    window.SandboxUI;
   const $ = (id) => document.getElementById(id);
 
   // A few well-known sticker IDs (package 446: "Moon & James"); the picture comes from
@@ -42,7 +43,7 @@
     messages: [],
     after: 0,
     friendship: "none",
-    timer: null,
+    opened: 0,  // counts openChat() calls
     busy: false,
   };
 
@@ -56,9 +57,8 @@
   const STATUS_TEXT = { friend: "友だち", blocked: "ブロック中", none: "友だちではありません" };
 
   function reportWebhook(w) {
-    if (!w) return;
-    if (w.sent && w.error) toast("Webhook がボットサーバーに届きませんでした: " + w.error, true);
-    else if (!w.sent && w.error) toast("Webhook は送信されませんでした（" + w.error + "）", true);
+    const problem = deliveryProblem(w, "ボットサーバー（Webhook URL）");
+    if (problem) toast(problem, true);
   }
 
   async function refreshLine() {
@@ -115,7 +115,8 @@
   // ------------------------------------------------------------------ LINE: chat
 
   async function openChat(channelId) {
-    clearInterval(L.timer);
+    chatPoller.stop();
+    L.opened += 1;
     L.channelId = channelId && L.userId ? channelId : null;
     L.messages = [];
     L.after = 0;
@@ -127,12 +128,13 @@
     const c = channel(L.channelId);
     $("line-no-chat").classList.toggle("hidden", !!c);
     $("line-chat").classList.toggle("hidden", !c);
+    showRoomPane("line-view", !!c);
     if (!c) return;
     $("line-oa-title").textContent = c.displayName;
     $("line-oa-avatar").textContent = initial(c.displayName);
     await pollChat();
-    L.timer = setInterval(pollChat, 1000);
-    $("line-text-input").focus();
+    chatPoller.start();
+    if (!window.matchMedia("(max-width: 640px)").matches) $("line-text-input").focus();
   }
 
   function renderChatHead() {
@@ -155,8 +157,20 @@
     }
   }
 
-  async function pollChat() {
-    const channelId = L.channelId, userId = L.userId;
+  const chatPoller = poller(() => pollChat());
+
+  // One poll at a time; an answer for a chat that was closed (or opened again) meanwhile is dropped.
+  let chatPolling = null, chatPollAgain = false;
+  function pollChat() {
+    if (chatPolling) { chatPollAgain = true; return chatPolling; }
+    chatPolling = (async () => {
+      do { chatPollAgain = false; await pollChatOnce(); } while (chatPollAgain);
+    })().finally(() => { chatPolling = null; });
+    return chatPolling;
+  }
+
+  async function pollChatOnce() {
+    const channelId = L.channelId, userId = L.userId, opened = L.opened;
     if (!channelId || !userId) return;
     let chat;
     try {
@@ -165,7 +179,8 @@
     } catch (e) {
       return;
     }
-    if (L.channelId !== channelId || L.userId !== userId) return; // switched meanwhile
+    if (L.opened !== opened) return; // switched meanwhile
+    chat.messages = chat.messages.filter((m) => m.seq > L.after);
     if (chat.friendship !== L.friendship) {
       L.friendship = chat.friendship;
       renderChatHead();
@@ -269,7 +284,7 @@
     const btn = el("button", { type: "button", class: "action-btn", text: a.label || "(ラベルなし)" });
     if (a.type === "uri") btn.addEventListener("click", () => window.open(a.uri, "_blank", "noopener"));
     else if (a.type === "message") btn.addEventListener("click", () => sendMessage({ type: "text", text: a.text || a.label }));
-    else { btn.disabled = true; btn.title = a.type + " アクションはこのサンドボックスでは押せません"; }
+    else { btn.disabled = true; btn.title = "このボタンはこのサンドボックスでは押せません"; }
     return btn;
   }
 
@@ -281,6 +296,7 @@
     try {
       const res = await call("POST", "line/act/message", { channelId: L.channelId, userId: L.userId, message });
       reportWebhook(res.webhook);
+      chatPoller.hurry();
       await pollChat();
       return true;
     } catch (e) {
@@ -324,6 +340,7 @@
     } catch (e) {
       toast(e.message, true);
     }
+    chatPoller.hurry();
     await refreshLine();
     await pollChat();
   }
@@ -347,7 +364,7 @@
     openChat(L.channelId);
   });
   $("line-add-user").addEventListener("click", async () => {
-    const name = (prompt("LINE ユーザーの表示名", "LINE 太郎") || "").trim();
+    const name = await ask({ title: "LINE ユーザーを追加", label: "表示名", value: "LINE 太郎", ok: "追加" });
     if (!name) return;
     try {
       const user = await call("POST", "line/users", { displayName: name });
@@ -360,9 +377,12 @@
     }
   });
   $("line-follow").addEventListener("click", () => setFriendship("follow"));
-  $("line-block").addEventListener("click", () => {
-    if (confirm("この公式アカウントをブロックしますか？（unfollow イベントが送信されます）")) setFriendship("unfollow");
+  $("line-block").addEventListener("click", async () => {
+    const sure = await ask({ title: "ブロックしますか？", text: "この公式アカウントをブロックします（unfollow イベントが送信されます）。",
+                             ok: "ブロック", danger: true });
+    if (sure) setFriendship("unfollow");
   });
+  $("line-back").addEventListener("click", () => openChat(null));
   $("line-composer").addEventListener("submit", (e) => { e.preventDefault(); sendText(); });
   $("line-text-input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -412,7 +432,7 @@
     for (const c of C.channels) {
       list.append(el("li", {
         class: c.channelId === C.channelId ? "active" : "",
-        onclick: () => { C.channelId = c.channelId; renderConsoleList(); renderConsolePanel(); },
+        onclick: () => { C.channelId = c.channelId; renderConsoleList(); renderConsolePanel(); showRoomPane("console-view", true); },
       },
         el("div", { class: "avatar line-oa", text: initial(c.displayName) }),
         el("div", { class: "meta" },
@@ -472,14 +492,15 @@
     const box = $("console-verify-result");
     box.innerHTML = "";
     box.classList.remove("hidden", "ok", "error");
+    // As the Japanese console shows it: 成功, or エラー with what went wrong.
     if (r.success) {
       box.classList.add("ok");
-      box.append(el("strong", { text: "Success" }), "Webhook URL にリクエストを送信し、ステータスコード " + r.statusCode + " が返されました。");
+      box.append(el("strong", { text: "成功" }), "Webhook URL にリクエストを送信し、ステータスコード " + r.statusCode + " が返されました。");
     } else {
       box.classList.add("error");
-      box.append(el("strong", { text: "Error" }), (VERIFY_HINTS[r.reason] || "") + " ",
-        el("code", { text: r.reason }), " ", el("code", { text: r.detail }),
-        r.statusCode > 0 ? " （HTTP " + r.statusCode + "）" : "");
+      box.dataset.reason = r.reason;
+      box.append(el("strong", { text: "エラー" }), VERIFY_HINTS[r.reason] || VERIFY_HINTS.UNCLASSIFIED,
+        r.statusCode > 0 ? "（HTTP " + r.statusCode + "）" : "");
     }
   }
 
@@ -507,8 +528,11 @@
       btn.textContent = "検証";
     }
   });
+  $("console-back").addEventListener("click", () => showRoomPane("console-view", false));
   $("console-reissue").addEventListener("click", async () => {
-    if (!confirm("チャネルアクセストークンを再発行しますか？現在のトークンはすぐに使えなくなります。")) return;
+    const sure = await ask({ title: "チャネルアクセストークンを再発行しますか？", text: "現在のトークンはすぐに使えなくなります。",
+                             ok: "再発行", danger: true });
+    if (!sure) return;
     try {
       await call("POST", "line/channels/" + encodeURIComponent(C.channelId) + "/token");
       await refreshConsole(true);
@@ -518,12 +542,13 @@
     }
   });
   $("console-new-channel").addEventListener("click", async () => {
-    const name = (prompt("公式アカウントの名前", "サポート窓口") || "").trim();
+    const name = await ask({ title: "新規チャネル作成", label: "公式アカウントの名前", value: "サポート窓口", ok: "作成" });
     if (!name) return;
     try {
       const c = await call("POST", "line/channels", { displayName: name });
       C.channelId = c.channelId;
       await refreshConsole(true);
+      showRoomPane("console-view", true);
     } catch (e) {
       toast(e.message, true);
     }

@@ -2,9 +2,9 @@
 (function () {
   "use strict";
 
-  // The email customer view. Shared helpers come from _chat.js; view switching from _line.js
+  // The email customer view. Shared helpers come from _ui.js; view switching from _line.js
   // (the "mail-view" entry of its VIEWS map), so this file only renders and polls while visible.
-  const { el, call, toast } = window.SandboxUI;
+  const { el, call, toast, fieldError, showRoomPane } = window.SandboxUI;
   const $ = (id) => document.getElementById(id);
 
   const M = {
@@ -86,19 +86,32 @@
   $("mail-confirm-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const gmail = e.target.gmail.value.trim();
-    if (!isAddress(gmail) || !isAddress(counter())) {
-      toast("Gmail アドレスと窓口アカウントのアドレスを入力してください", true);
-      return;
-    }
+    const ok = [checkAddress($("mail-gmail"), "mail-gmail-error", "Gmail アドレス"),
+                checkAddress($("mail-counter"), "mail-counter-error", "窓口アカウントのアドレス")];
+    if (!ok.every(Boolean)) return;
     try {
       const r = await call("POST", "mail/forward-confirmation",
         { gmail, to: counter(), language: e.target.language.value });
       if (r.sent) toast("確認メールを送りました（確認コード " + r.code + "）");
-      else toast("確認メールが届きませんでした: " + (r.error || r.status), true);
+      else toast("確認メールが届きませんでした" + deliveryStatus(r), true);
     } catch (err) {
       toast(err.message, true);
     }
   });
+
+  // A mail server's answer in a few words: "（SMTP 550）", or that none came.
+  function deliveryStatus(r) {
+    if (r.error) console.warn("sandbox mail", r.error);
+    return r.status ? "（" + (r.target === "http" ? "HTTP " : "SMTP ") + r.status + "）" : "（メールサーバーに接続できませんでした）";
+  }
+
+  // An empty or malformed address gets its message right under the field.
+  function checkAddress(input, errorId, what) {
+    const value = input.value.trim();
+    if (!value) return fieldError(input, errorId, what + "を入力してください。");
+    if (!isAddress(value)) return fieldError(input, errorId, what + "の形式が正しくありません（例: taro@example.co.jp）。");
+    return fieldError(input, errorId, null);
+  }
 
   // ------------------------------------------------------------------ mailbox
 
@@ -147,6 +160,7 @@
   function openThread(threadId) {
     M.threadId = threadId;
     M.composingNew = false;
+    showRoomPane("mail-view", true);
     $("mail-subject").dataset.auto = "1";
     renderThreads();
     renderThread();
@@ -201,7 +215,7 @@
     if (sent) {
       status = m.sent
         ? el("div", { class: "status", text: "✓ 配信済み（" + (m.target === "http" ? "HTTP " : "SMTP ") + m.status + "）" })
-        : el("div", { class: "status warn", text: "✗ 配信できませんでした: " + (m.error || m.status) });
+        : el("div", { class: "status warn", text: "✗ 配信できませんでした" + deliveryStatus(m) });
     }
     return el("article", { class: "mail-card " + (sent ? "sent" : "received") },
       head, el("div", { class: "mail-body", text: m.text || "" }),
@@ -230,18 +244,28 @@
     const from = customer();
     const to = counter();
     const text = $("mail-text").value;
-    if (!isAddress(from)) { toast("お客様のメールアドレスを入力してください", true); return; }
-    if (!isAddress(to)) { toast("窓口アカウントのアドレスを入力してください", true); return; }
     const files = Array.from($("mail-files").files);
-    if (!text.trim() && !files.length) { toast("本文を入力してください", true); return; }
+    const viaGmail = $("mail-via-gmail").checked;
+    const sidebarOk = [
+      checkAddress($("mail-customer"), "mail-customer-error", "お客様のメールアドレス"),
+      checkAddress($("mail-counter"), "mail-counter-error", "窓口アカウントのアドレス"),
+      viaGmail ? checkAddress($("mail-company"), "mail-company-error", "会社のアドレス") : true,
+    ].every(Boolean);
+    const bodyOk = fieldError($("mail-text"), "mail-text-error",
+      text.trim() || files.length ? null : "本文を入力してください。");
+    if (!sidebarOk) {
+      // On a phone the address fields are in the list: show it, with the messages.
+      showRoomPane("mail-view", false);
+      document.querySelector("#mail-view [aria-invalid='true']").focus();
+      return;
+    }
+    if (!bodyOk) { $("mail-text").focus(); return; }
     const body = {
       from, fromName: $("mail-customer-name").value.trim(), to, subject: $("mail-subject").value.trim(),
       text, charset: $("mail-charset").value,
     };
-    if ($("mail-via-gmail").checked) {
-      const company = $("mail-company").value.trim();
-      if (!isAddress(company)) { toast("会社のアドレスを入力してください", true); return; }
-      body.to = company;
+    if (viaGmail) {
+      body.to = $("mail-company").value.trim();
       body.forwardTo = to;
     }
     const t = currentThread();
@@ -261,7 +285,7 @@
     try {
       body.attachments = await Promise.all(files.map(readFile));
       const r = await call("POST", "mail/send", body);
-      if (!r.sent) toast("メールが届きませんでした: " + (r.error || r.status), true);
+      if (!r.sent) toast("メールが届きませんでした" + deliveryStatus(r), true);
       else if (r.refused && Object.keys(r.refused).length) toast("一部の宛先に届きませんでした: " + Object.keys(r.refused).join(", "), true);
       $("mail-text").value = "";
       $("mail-files").value = "";
@@ -289,6 +313,11 @@
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendMail(); }
   });
   $("mail-new").addEventListener("click", () => {
+    if (!checkAddress($("mail-customer"), "mail-customer-error", "お客様のメールアドレス")) {
+      $("mail-customer").focus();
+      return;
+    }
+    showRoomPane("mail-view", true);
     M.threadId = null;
     M.composingNew = true;
     $("mail-subject").value = "";
@@ -302,6 +331,13 @@
     $("mail-company").classList.toggle("hidden", !e.target.checked);
     store.set("viaGmail", e.target.checked ? "1" : "0");
   });
+  $("mail-back").addEventListener("click", () => showRoomPane("mail-view", false));
+  // A field's message goes away as soon as something is typed into it.
+  for (const [id, errorId] of [["mail-customer", "mail-customer-error"], ["mail-counter", "mail-counter-error"],
+                               ["mail-company", "mail-company-error"], ["mail-gmail", "mail-gmail-error"],
+                               ["mail-text", "mail-text-error"]]) {
+    $(id).addEventListener("input", () => fieldError($(id), errorId, null));
+  }
   for (const id of ["mail-customer", "mail-counter", "mail-customer-name", "mail-company"]) {
     $(id).addEventListener("change", () => {
       store.set(id.replace("mail-", ""), $(id).value.trim());

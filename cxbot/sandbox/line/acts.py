@@ -51,7 +51,8 @@ def _follow_event(line: LineWorld, channel: LineChannel, user: LineUser) -> dict
     """Called with the lock held."""
     friendship = line.friendship(channel.channel_id, user.user_id)
     if friendship.status == "friend":
-        raise ControlError(409, f"{user.display_name} is already a friend of {channel.display_name}")
+        raise ControlError(409, f"{user.display_name} is already a friend of {channel.display_name}",
+                           code="already_friend")
     unblocked = friendship.status == "blocked"
     friendship.status = "friend"
     event = base_event(line, channel, "follow", user.user_id, reply=True)
@@ -62,7 +63,7 @@ def _follow_event(line: LineWorld, channel: LineChannel, user: LineUser) -> dict
 def _unfollow_event(line: LineWorld, channel: LineChannel, user: LineUser) -> dict:
     friendship = line.friendship(channel.channel_id, user.user_id)
     if friendship.status != "friend":
-        raise ControlError(409, f"{user.display_name} is not a friend of {channel.display_name}")
+        raise ControlError(409, f"{user.display_name} is not a friend of {channel.display_name}", code="not_friend")
     friendship.status = "blocked"
     return base_event(line, channel, "unfollow", user.user_id, reply=False)
 
@@ -161,7 +162,8 @@ def _message_event(line: LineWorld, channel: LineChannel, user: LineUser, spec) 
     """Record the user's message and build its event. Called with the lock held."""
     friendship = line.friendship(channel.channel_id, user.user_id)
     if friendship.status == "blocked":
-        raise ControlError(409, f"{user.display_name} has blocked {channel.display_name}; follow (unblock) first")
+        raise ControlError(409, f"{user.display_name} has blocked {channel.display_name}; follow (unblock) first",
+                           code="blocked")
     message_id = line.new_message_id()
     msg, shown = _message_content(line, channel, message_id, spec)
     event = base_event(line, channel, "message", user.user_id, reply=True)

@@ -39,7 +39,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..errors import ControlError, control_errors, created as _created, json_body as _body, settings_routes
 from . import acts
 from .state import ChannelConflict, LineWorld
-from .webhooks import test_delivery
+from .webhooks import endpoint_problem, test_delivery
 
 bp = Blueprint("sandbox_line_control", __name__, url_prefix="/_sandbox/line")
 
@@ -142,7 +142,9 @@ def console_webhook():
     if endpoint is None and use is None:
         raise ControlError(400, "give endpoint (the Webhook URL) and/or useWebhook (true/false)")
     if use is True and not (endpoint or channel.webhook_endpoint):
-        raise ControlError(400, "set a Webhook URL before turning 'Use webhook' on")
+        raise ControlError(400, "set a Webhook URL before turning 'Use webhook' on", code="no_webhook_url")
+    if isinstance(endpoint, str) and endpoint and (problem := endpoint_problem(line.world, endpoint)):
+        raise ControlError(400, f"Invalid webhook endpoint URL: {problem}", code="invalid_webhook_url")
     line.set_webhook(channel, endpoint, use)
     with line.lock:
         return jsonify(channel.to_json())
@@ -156,7 +158,8 @@ def console_verify():
     with line.lock:
         url = channel.webhook_endpoint
     if not url:
-        raise ControlError(400, "this channel has no Webhook URL; set one first (console/webhook)")
+        raise ControlError(400, "this channel has no Webhook URL; set one first (console/webhook)",
+                           code="no_webhook_url")
     return jsonify(test_delivery(line, channel, url))
 
 

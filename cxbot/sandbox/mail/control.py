@@ -196,11 +196,11 @@ def delete_outbox():
 def _addresses(value, name: str, required: bool = True) -> list[str]:
     if value is None or value == "" or value == []:
         if required:
-            raise ControlError(400, f"{name}: an email address is required")
+            raise ControlError(400, f"{name}: an email address is required", code="invalid_address", field=name)
         return []
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
-        raise ControlError(400, f"{name}: an address or a list of addresses")
+        raise ControlError(400, f"{name}: an address or a list of addresses", code="invalid_address", field=name)
     out = []
     for item in items:
         for a in item.replace(";", ",").split(","):
@@ -208,10 +208,10 @@ def _addresses(value, name: str, required: bool = True) -> list[str]:
             if not a:
                 continue
             if "@" not in a or " " in a or a.startswith("@") or a.endswith("@"):
-                raise ControlError(400, f"{name}: {a!r} is not an email address")
+                raise ControlError(400, f"{name}: {a!r} is not an email address", code="invalid_address", field=name)
             out.append(a)
     if required and not out:
-        raise ControlError(400, f"{name}: an email address is required")
+        raise ControlError(400, f"{name}: an email address is required", code="invalid_address", field=name)
     return out
 
 
@@ -237,7 +237,8 @@ def _attachments(data: dict) -> list[tuple[str, str, bytes]]:
         except (binascii.Error, ValueError):
             raise ControlError(400, f"attachments[{i}].dataBase64 is not valid base64") from None
         if len(payload) > MAX_ATTACHMENT_BYTES:
-            raise ControlError(400, f"attachments[{i}] is over {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+            raise ControlError(400, f"attachments[{i}] is over {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB",
+                               code="attachment_too_large")
         ctype = item.get("contentType") or "application/octet-stream"
         if not isinstance(ctype, str) or "/" not in ctype:
             raise ControlError(400, f"attachments[{i}].contentType must look like type/subtype")
@@ -258,13 +259,14 @@ def _deliver(data: dict, raw: bytes, mail_from: str, rcpts: list[str]) -> tuple:
         if isinstance(port, str) and port.isdigit():
             port = int(port)
         if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-            raise ControlError(400, "smtpPort must be 1-65535")
+            raise ControlError(400, "smtpPort must be 1-65535", code="invalid_setting")
         if not isinstance(host, str) or not host:
-            raise ControlError(400, "smtpHost is required")
+            raise ControlError(400, "smtpHost is required", code="invalid_setting")
         return (target, f"{host}:{port}", *customer.deliver_smtp(raw, mail_from, rcpts, host, port))
     if target == "http":
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ControlError(400, "httpUrl must be cxbot's http(s) URL, e.g. http://127.0.0.1:8000/webhooks/mail/<token>")
+            raise ControlError(400, "httpUrl must be cxbot's http(s) URL, e.g. http://127.0.0.1:8000/webhooks/mail/<token>",
+                               code="invalid_setting")
         return (target, url, *customer.deliver_http(raw, url))
     raise ControlError(400, 'target must be "smtp" or "http"')
 
