@@ -47,34 +47,32 @@ def _reset_postgres(url: str) -> None:
     db.dispose()
 
 
-def _own_database(url: str, worker: str) -> str:
-    """Under pytest-xdist each worker gets a database of its own on the same server
-    (`<name>_<worker>`, created once), so parallel tests never share a schema."""
-    if worker in ("", "master"):
-        return url
-    base = make_url(url)
-    own = base.set(database=f"{base.database}_{worker}")
-    admin = Database(url)
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
-    admin.dispose()
-    return own.render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> str:
+def own_database(folder: Path, tag: str = "") -> str:
+    """A database for one test or one module's shared world, emptied: a SQLite file in
+    `folder`, or on the PostgreSQL server of CXBOT_TEST_DATABASE_URL a database of its own
+    (`<name>_<xdist worker>[_<tag>]`, created once), so tests running in parallel, and a
+    module's shared world beside the tests of other modules, never share a schema."""
     url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
-    return _own_database(url, worker_id) if url else ""
+    if not url:
+        return f"sqlite:///{folder / 'cxbot.db'}"
+    base = make_url(url)
+    suffix = "_".join(p for p in (os.environ.get("PYTEST_XDIST_WORKER", ""), tag) if p)
+    own = base.set(database=f"{base.database}_{suffix}") if suffix else base
+    if own.database != base.database:
+        admin = Database(url)
+        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+        admin.dispose()
+    rendered = own.render_as_string(hide_password=False)
+    _reset_postgres(rendered)
+    return rendered
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_url: str) -> str:
-    if postgres_url:
-        _reset_postgres(postgres_url)
-        return postgres_url
-    return f"sqlite:///{tmp_path / 'cxbot.db'}"
+def database_url(tmp_path: Path) -> str:
+    return own_database(tmp_path)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import threading
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from cxbot.mail.parse import ParsedMail, parse
 from cxbot.mail.receiver import SmtpReceiver
 from cxbot.sandbox import create_app as create_sandbox
 from cxbot.serving import serve_in_thread
-from tests.conftest import Wired, _reset_postgres, _serve_cxbot, wait_for
+from tests.conftest import Wired, _serve_cxbot, own_database, wait_for
 
 AGENTS = [u for u in USERS if u.role == "agent"]
 
@@ -55,11 +54,7 @@ class Catcher:
 def shared_world(folder: Path, **overrides) -> Iterator[Wired]:
     """cxbot and the sandbox for a whole test module (each start costs a second or two).
     Tests sharing it keep apart by using their own counter accounts and customers (`unique`)."""
-    url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
-    if url:
-        _reset_postgres(url)
-    else:
-        url = f"sqlite:///{folder / 'cxbot.db'}"
+    url = own_database(folder, tag=folder.name.rstrip("0123456789"))
     sandbox = serve_in_thread(create_sandbox(), name="sandbox")
     http = httpx.Client(base_url=sandbox.url, timeout=10)
     runtime = None

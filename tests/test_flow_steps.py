@@ -8,7 +8,6 @@ One wired world for the module (the walk is long); each test leaves no flow open
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from cxbot.models import FlowState
 from cxbot.sandbox import create_app as create_sandbox
 from cxbot.serving import serve_in_thread
 from flows import REGISTRY, expire_due
-from tests.conftest import Chat, Wired, _reset_postgres, _serve_cxbot, labels_of, text_of, wait_for
+from tests.conftest import Chat, Wired, _serve_cxbot, labels_of, own_database, text_of, wait_for
 from tests.test_flow_channels import console_bot, paste_callback_url
 
 pytestmark = pytest.mark.database
@@ -29,11 +28,7 @@ pytestmark = pytest.mark.database
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Wired:
     tmp = tmp_path_factory.mktemp("flows")
-    url = os.environ.get("CXBOT_TEST_DATABASE_URL", "").strip()
-    if url:
-        _reset_postgres(url)
-    else:
-        url = f"sqlite:///{tmp / 'cxbot.db'}"
+    url = own_database(tmp, tag="flow_steps")
     sandbox = serve_in_thread(create_sandbox(), name="sandbox")
     http = httpx.Client(base_url=sandbox.url, timeout=10)
     runtime, tenant = _serve_cxbot(tmp, url, sandbox, secret_key=generate_key())
