@@ -14,7 +14,7 @@ import re
 
 from cxbot import links
 from cxbot.line.client import LineApiError, LineClient
-from flows.steps import QUIET, Button, Flow, Goto, Invalid, Step, Turn, register
+from flows.steps import QUIET, Button, Flow, Goto, Invalid, Step, Turn, forgetting, register
 
 TOKEN_MIN = 20
 
@@ -107,14 +107,6 @@ def auto_setup(turn: Turn, _arg: str):
     return None
 
 
-def secret_entered(then: str):
-    """A new channel secret: whatever was verified was verified with another one."""
-    def next_step(turn: Turn):
-        turn.data["verify"] = ""
-        return then
-    return next_step
-
-
 def save(turn: Turn, _arg: str):
     if not verified(turn):
         raise Invalid("error_line_not_verified")
@@ -133,7 +125,7 @@ def save(turn: Turn, _arg: str):
 FIELDS = (
     Step("channel_id", "line_channel_id", field="channel_id", validate=validate_channel_id, next="channel_secret"),
     Step("channel_secret", "line_channel_secret", field="channel_secret", validate=validate_channel_secret,
-         next=secret_entered("basic_id"), secret="field_channel_secret"),
+         next=forgetting("verify", "basic_id"), secret="field_channel_secret"),
     Step("basic_id", "line_basic_id", field="basic_id", validate=validate_basic_id, next="access_token"),
     Step("access_token", "line_access_token", field="access_token", validate=validate_token, next="review",
          secret="field_access_token"),
@@ -149,5 +141,5 @@ register(Flow("line_setup", "flow_line", FIELDS + (
          on={"auto": auto_setup, "ok": save, "secret": lambda t, a: "channel_secret_again"},
          events={"signature_ok": verify_result("ok"), "signature_bad": verify_result("bad_signature")}),
     Step("channel_secret_again", "line_channel_secret_again", field="channel_secret",
-         validate=validate_channel_secret, next=secret_entered("webhook"), secret="field_channel_secret"),
+         validate=validate_channel_secret, next=forgetting("verify", "webhook"), secret="field_channel_secret"),
 )))

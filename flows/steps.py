@@ -165,3 +165,12 @@ class Turn:
 
     def send(self, content: dict) -> None:
         self.outgoing.append(content)
+
+
+def forgetting(key: str, then: str) -> Callable[["Turn"], Next]:
+    """A step's `next` that drops what was learnt about the answer before this one (e.g. a
+    new secret: whatever was verified was verified with another), then goes on to `then`."""
+    def next_step(turn: "Turn") -> Next:
+        turn.data[key] = ""
+        return then
+    return next_step

@@ -17,7 +17,7 @@ from cxbot import links
 from cxbot.works import auth
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
-from flows.steps import QUIET, Attachment, Button, Flow, Invalid, Step, Turn, register
+from flows.steps import QUIET, Attachment, Button, Flow, Invalid, Step, Turn, forgetting, register
 from flows.works_bot import back_to_channel, refuse_second_bot
 
 
@@ -109,14 +109,6 @@ def callback_result(result: str):
     return handler
 
 
-def bot_secret_entered(then: str):
-    """A new Bot Secret: a callback confirmed the one before."""
-    def next_step(turn: Turn):
-        turn.data["callback"] = ""
-        return then
-    return next_step
-
-
 def save_console(turn: Turn, _arg: str):
     d = turn.data
     links.save(turn.ctx, d["account_id"], "works_bot", actor=turn.user_id, mode="console",
@@ -142,7 +134,7 @@ register(Flow("works_console", "flow_works_console", (
          accepts_file=accept_key_file, next="bot_id", secret="field_private_key"),
     Step("bot_id", "console_bot_id", field="bot_id", validate=validate_bot_id, next="bot_secret"),
     Step("bot_secret", "console_bot_secret", field="bot_secret", validate=validate_bot_secret,
-         next=bot_secret_entered("review"), secret="field_bot_secret"),
+         next=forgetting("callback", "review"), secret="field_bot_secret"),
     Step("review", "console_review", buttons=(Button("next", action="next"),), on={"next": check_console}),
     Step("webhook", "console_webhook", intro="console_steps",
          buttons=(Button("copy_url", copy=lambda t: t.data["webhook_url"]), Button("ok", action="ok"),
@@ -150,7 +142,7 @@ register(Flow("works_console", "flow_works_console", (
          on={"ok": save_console, "secret": lambda t, a: "bot_secret_again"},
          events={"signature_ok": callback_result("ok"), "signature_bad": callback_result("bad_signature")}),
     Step("bot_secret_again", "console_bot_secret_again", field="bot_secret", validate=validate_bot_secret,
-         next=bot_secret_entered("webhook"), secret="field_bot_secret"),
+         next=forgetting("callback", "webhook"), secret="field_bot_secret"),
 )))
 
 

@@ -20,7 +20,7 @@ from cxbot.sandbox import create_app as create_sandbox
 from cxbot.serving import serve_in_thread
 from flows import REGISTRY, expire_due
 from tests.conftest import Chat, Wired, _serve_cxbot, labels_of, own_database, text_of, wait_for
-from tests.test_flow_channels import console_bot, paste_callback_url
+from tests.test_flow_channels import console_bot, open_channel, paste_callback_url
 
 pytestmark = pytest.mark.database
 
@@ -159,15 +159,6 @@ def test_every_step_of_every_flow_has_back_and_cancel(chat, world):
     chat.press("キャンセル")
     every = {(flow.name, step.name) for flow in REGISTRY.values() for step in flow.steps}
     assert every - walk.visited == set()
-
-
-def open_channel(chat: Chat, account: str, channel: str) -> list[dict]:
-    chat.send("メニュー")
-    chat.press("窓口アカウント")
-    chat.press("新規作成")
-    chat.send(account)
-    chat.press("外部チャネル連携")
-    return chat.press(channel)
 
 
 def test_back_from_a_setup_flows_first_step_returns_to_the_channel_menu(chat):
