@@ -19,9 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cxbot.signatures import sign
-
-from ..callbacks import encode_body
+from ..callbacks import encode_body, sign  # the sandbox's own signer (the docs' HMAC-SHA256), not the product's
 from ..validate import is_loopback_host
 from .state import LineChannel, LineWorld, StoredEvent, iso_ms, now, now_ms, ulid
 
