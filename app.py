@@ -2,7 +2,7 @@
 
 from cxbot import config
 from cxbot.context import build
-from cxbot.web import create_app
+from cxbot.web.app import create_app
 
 
 def _create():

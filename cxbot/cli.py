@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from cxbot import config as cfg
-from cxbot.i18n import LOCALES, Texts, texts
+from cxbot.base.i18n import LOCALES, Texts, texts
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -92,9 +92,9 @@ def db() -> None:
 
 @db.command("upgrade", help="Migrate the database to the current schema (data is kept).")
 def db_upgrade() -> None:
-    from cxbot import migrate
-    from cxbot.db import Database
-    from cxbot.locks import NamedLock
+    from cxbot.storage import migrate
+    from cxbot.storage.db import Database
+    from cxbot.storage.locks import NamedLock
 
     settings = _settings()
     database = Database(settings.effective_database_url)
@@ -112,7 +112,7 @@ def secret() -> None:
 
 @secret.command("generate", help="Print a new key for CXBOT_SECRET_KEY.")
 def secret_generate() -> None:
-    from cxbot.crypto import generate_key
+    from cxbot.storage.crypto import generate_key
 
     click.echo(generate_key())
 
@@ -120,15 +120,15 @@ def secret_generate() -> None:
 @secret.command("rotate", help="Re-encrypt every stored secret with the first key of CXBOT_SECRET_KEY.")
 def secret_rotate() -> None:
     from cxbot.context import build
-    from cxbot.rotation import rotate_all
+    from cxbot.storage.rotation import rotate_all
 
     ctx = build(_checked(_settings()))
-    click.echo(f"re-encrypted {rotate_all(ctx)} stored secrets")
+    click.echo(f"re-encrypted {rotate_all(ctx.db, ctx.vault)} stored secrets")
 
 
 @main.command(help="Run the worker: stored events, scheduled token refresh.")
 def worker() -> None:
-    from cxbot.runtime import start_background
+    from cxbot.runtime.start import start_background
 
     _setup_logging()
     settings = _checked(_settings())
@@ -142,7 +142,7 @@ def worker() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    from cxbot.runtime import start_background
+    from cxbot.runtime.start import start_background
 
     _setup_logging()
     settings = _checked(_settings())

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from cxbot.storage.crypto import KeyError_, parse_keys
+
 SECRET_VARS = {
     "CXBOT_SECRET_KEY",
     "CXBOT_WORKS_CLIENT_SECRET",
@@ -212,8 +214,6 @@ def check(settings: Settings) -> list[str]:
             "Generate one with `cxbot secret generate` and keep it safe"
         )
     if settings.secret_key:
-        from cxbot.crypto import KeyError_, parse_keys
-
         try:
             parse_keys(settings.secret_key)
         except KeyError_ as exc:

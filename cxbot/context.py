@@ -13,12 +13,12 @@ from functools import cached_property
 
 import httpx
 
-from cxbot import migrate
+from cxbot.base.i18n import Texts, texts
 from cxbot.config import Settings
-from cxbot.crypto import Vault, instance_key
-from cxbot.db import Database
-from cxbot.i18n import Texts, texts
-from cxbot.locks import NamedLock
+from cxbot.storage import migrate
+from cxbot.storage.crypto import Vault, instance_key
+from cxbot.storage.db import Database
+from cxbot.storage.locks import NamedLock
 from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksClient
 from cxbot.works.tokens import TokenStore
@@ -60,15 +60,6 @@ class Context:
     @property
     def texts(self) -> Texts:
         return texts(self.settings.locale)
-
-    def works_apps(self) -> dict[str, WorksApp]:
-        """Every ClientApp whose token the scheduler keeps fresh: the hub's and linked console bots'."""
-        from cxbot.links import console_apps
-
-        apps = {app.client_id: app for app in console_apps(self)}
-        if self.settings.hub_configured:
-            apps[self.hub_app.client_id] = self.hub_app
-        return apps
 
     def close(self) -> None:
         self.http.close()

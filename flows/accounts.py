@@ -6,7 +6,7 @@ flow) / [連携] / [連携解除] / [情報を削除].
 
 from __future__ import annotations
 
-from cxbot import accounts, admins, links
+from cxbot.desk import accounts, admins, links
 from cxbot.relay import channel_state
 from cxbot.works.client import WorksApiError
 from flows.channel_delete import delete_channel

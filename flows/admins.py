@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxbot import admins
+from cxbot.desk import admins
 from flows.steps import Button, Flow, Invalid, Step, Turn, register
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import time
 
-from cxbot import admins, audit
+from cxbot.desk import admins, audit
 from flows.steps import Button, Flow, Step, Turn, register
-
 
 ENTRY_MAX = 180  # ten entries and the heading stay well inside a 2,000-character message
 

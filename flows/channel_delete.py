@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from cxbot import links
+from cxbot.desk import links
 from cxbot.relay import channel_state
 from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksApiError, WorksClient

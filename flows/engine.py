@@ -21,13 +21,26 @@ import time
 
 from sqlmodel import select
 
-from cxbot import secret_forms
 from cxbot.context import Context
-from cxbot.models import FlowState
+from cxbot.desk import secret_forms
+from cxbot.storage.models import FlowState
 from cxbot.works import messages as m
 from flows.buttons import parse_postback, postback, step_message
-from flows.steps import (CALLER, END, QUIET, REGISTRY, Attachment, Flow, Goto, Input, Invalid, Next, Step,
-                         Turn, register)
+from flows.steps import (
+    CALLER,
+    END,
+    QUIET,
+    REGISTRY,
+    Attachment,
+    Flow,
+    Goto,
+    Input,
+    Invalid,
+    Next,
+    Step,
+    Turn,
+    register,
+)
 
 __all__ = ["END", "QUIET", "Attachment", "Engine", "Flow", "Goto", "Input", "Invalid", "Step", "Turn",
            "expire_due", "parse_postback", "register"]

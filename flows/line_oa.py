@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import re
 
-from cxbot import links
+from cxbot.desk import links
 from cxbot.line.client import LineApiError, LineClient
-from flows.steps import QUIET, Button, Flow, Goto, Invalid, Step, Turn, forgetting, register
+from flows.steps import (
+    QUIET,
+    Button,
+    Flow,
+    Goto,
+    Invalid,
+    Step,
+    Turn,
+    forgetting,
+    register,
+)
 
 TOKEN_MIN = 20
 

@@ -3,7 +3,7 @@ forwarding guides, [OK]; the admin then turns it on with [連携]."""
 
 from __future__ import annotations
 
-from cxbot import accounts, links
+from cxbot.desk import accounts, links
 from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register
 
 GMAIL_GUIDE = "https://support.google.com/mail/answer/10957"

@@ -5,7 +5,8 @@ The engine (flows/engine.py) runs these tables; flow modules only declare them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Callable, Union
 
 from cxbot.context import Context

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from cxbot import links, media
+from cxbot.desk import links, media
 from cxbot.works.client import WorksApiError
 from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register
 

@@ -13,11 +13,21 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from cxbot import links
+from cxbot.desk import links
 from cxbot.works import auth
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
-from flows.steps import QUIET, Attachment, Button, Flow, Invalid, Step, Turn, forgetting, register
+from flows.steps import (
+    QUIET,
+    Attachment,
+    Button,
+    Flow,
+    Invalid,
+    Step,
+    Turn,
+    forgetting,
+    register,
+)
 from flows.works_bot import back_to_channel, refuse_second_bot
 
 

@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from cxbot.base.serving import ServerThread, serve_in_thread
 from cxbot.context import Context, build
-from cxbot.crypto import generate_key
-from cxbot.db import Database, is_postgres
 from cxbot.demo import ADMIN, USERS, Tenant, demo_settings, seed_sandbox
-from cxbot.runtime import Runtime, start_background
+from cxbot.runtime.start import Runtime, start_background
 from cxbot.sandbox import create_app as create_sandbox
-from cxbot.serving import ServerThread, serve_in_thread
+from cxbot.storage.crypto import generate_key
+from cxbot.storage.db import Database, is_postgres
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):

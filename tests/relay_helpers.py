@@ -13,13 +13,13 @@ from urllib.parse import unquote
 
 import httpx
 
-from cxbot import accounts, links
+from cxbot.base.serving import serve_in_thread
 from cxbot.demo import USERS
-from cxbot.demo_desk import link_line
+from cxbot.demo.desk import link_line
+from cxbot.desk import accounts, links
 from cxbot.mail.parse import ParsedMail, parse
 from cxbot.mail.receiver import SmtpReceiver
 from cxbot.sandbox import create_app as create_sandbox
-from cxbot.serving import serve_in_thread
 from tests.conftest import Wired, _serve_cxbot, own_database, wait_for
 
 AGENTS = [u for u in USERS if u.role == "agent"]

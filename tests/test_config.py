@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from cxbot import config
 from cxbot.cli import main
-from cxbot.crypto import generate_key
 from cxbot.demo import new_rsa_key
+from cxbot.storage.crypto import generate_key
 
 PRIVATE_KEY = new_rsa_key()[0]
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from cxbot import accounts
 from cxbot.demo import DemoRefused, start_demo
-from cxbot.models import Contact, Conversation
+from cxbot.desk import accounts
+from cxbot.storage.models import Contact, Conversation
 from tests.conftest import wait_for
 
 ANY = {"port": 0, "sandbox_port": 0, "smtp_port": 0}

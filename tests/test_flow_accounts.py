@@ -9,9 +9,9 @@ import pytest
 from freezegun import freeze_time
 from sqlmodel import select
 
-from cxbot import accounts, audit, links
 from cxbot.demo import ADMIN, USERS
-from cxbot.models import FlowState
+from cxbot.desk import accounts, audit, links
+from cxbot.storage.models import FlowState
 from flows import expire_due
 from tests.conftest import Chat, labels_of, text_of
 

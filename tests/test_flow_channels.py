@@ -8,10 +8,10 @@ import secrets
 import httpx
 import pytest
 
-from cxbot import audit, links
+from cxbot.base.signatures import sign
 from cxbot.demo import DOMAIN_ID, new_rsa_key
-from cxbot.media import default_bot_png
-from cxbot.signatures import sign
+from cxbot.desk import links
+from cxbot.desk.media import default_bot_png
 from tests.conftest import Chat, labels_of, text_of
 
 pytestmark = pytest.mark.database
@@ -67,7 +67,7 @@ def test_mail_setup_link_unlink_delete(admin_chat, wired):
 
 
 def _state(wired, user_id):
-    from cxbot.models import FlowState
+    from cxbot.storage.models import FlowState
 
     with wired.ctx.db.session() as s:
         return s.get(FlowState, user_id)

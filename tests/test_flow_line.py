@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cxbot import links
+from cxbot.desk import links
 from tests.conftest import Chat, labels_of, text_of
 
 pytestmark = pytest.mark.database

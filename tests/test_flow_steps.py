@@ -13,13 +13,21 @@ import httpx
 import pytest
 from freezegun import freeze_time
 
-from cxbot.crypto import generate_key
+from cxbot.base.serving import serve_in_thread
 from cxbot.demo import ADMIN
-from cxbot.models import FlowState
 from cxbot.sandbox import create_app as create_sandbox
-from cxbot.serving import serve_in_thread
+from cxbot.storage.crypto import generate_key
+from cxbot.storage.models import FlowState
 from flows import REGISTRY, expire_due
-from tests.conftest import Chat, Wired, _serve_cxbot, labels_of, own_database, text_of, wait_for
+from tests.conftest import (
+    Chat,
+    Wired,
+    _serve_cxbot,
+    labels_of,
+    own_database,
+    text_of,
+    wait_for,
+)
 from tests.test_flow_channels import console_bot, open_channel, paste_callback_url
 
 pytestmark = pytest.mark.database

@@ -8,8 +8,8 @@ import importlib.metadata
 import httpx
 import pytest
 
-from cxbot.serving import serve_in_thread
-from cxbot.web import create_app
+from cxbot.base.serving import serve_in_thread
+from cxbot.web.app import create_app
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.database

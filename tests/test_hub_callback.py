@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cxbot import inbox
-from cxbot.signatures import sign
+from cxbot.base.signatures import sign
 
 pytestmark = pytest.mark.database
 

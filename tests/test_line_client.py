@@ -13,12 +13,12 @@ import httpx
 import pytest
 from flask import Flask, request
 
+from cxbot.base.serving import serve_in_thread
+from cxbot.base.signatures import verify
 from cxbot.line import messages as lm
 from cxbot.line.client import LineApiError, LineClient
 from cxbot.line.webhook import LineWebhookError, is_verification, parse_webhook
 from cxbot.sandbox import World, create_app
-from cxbot.serving import serve_in_thread
-from cxbot.signatures import verify
 
 PNG = b"\x89PNG\r\n\x1a\n client test"
 

@@ -13,11 +13,11 @@ import sys
 
 import pytest
 
-from cxbot import accounts, links
+from cxbot.base.serving import serve_in_thread
 from cxbot.bench.stage import subprocess_env
 from cxbot.context import build
-from cxbot.serving import serve_in_thread
-from cxbot.web import create_app
+from cxbot.desk import accounts, links
+from cxbot.web.app import create_app
 from tests.conftest import Chat, text_of
 from tests.relay_helpers import AGENTS, wait_room, wait_room_text
 from tests.test_flow_line import enter_fields, start_line, webhook_url
@@ -29,8 +29,8 @@ _WEB = """
 import sys
 from cxbot import config
 from cxbot.context import build
-from cxbot.serving import serve_in_thread
-from cxbot.web import create_app
+from cxbot.base.serving import serve_in_thread
+from cxbot.web.app import create_app
 
 server = serve_in_thread(create_app(build(config.load(), upgrade=False)), "127.0.0.1", 0, name="web")
 print(server.url, flush=True)

@@ -10,9 +10,9 @@ import smtplib
 import httpx
 import pytest
 
-from cxbot import links
+from cxbot.base.signatures import sign
 from cxbot.cli import _setup_logging
-from cxbot.signatures import sign
+from cxbot.desk import links
 from tests.relay_helpers import line_desk, make_account, works_desk
 
 pytestmark = pytest.mark.database
@@ -56,7 +56,7 @@ def test_each_refused_webhook_is_logged_once_at_info_with_kind_and_token_prefix(
             resp = httpx.post(f"{wired.url}/webhooks/{path}/{token}", content=body, headers=headers)
             assert resp.status_code == status
             said = _about(caplog, token[:6])
-            assert [(r.levelno, r.name) for r in said] == [(logging.INFO, "cxbot.webhooks")], (path, status, said)
+            assert [(r.levelno, r.name) for r in said] == [(logging.INFO, "cxbot.web.webhooks")], (path, status, said)
             text = said[0].getMessage()
             assert kind in text and str(status) in text
             assert token not in text and token[:12] not in text

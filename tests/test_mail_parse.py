@@ -11,7 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from cxbot.mail import parse
-from cxbot.mail.text import decode_bytes, decode_header_value, html_to_text, strip_quoted
+from cxbot.mail.text import (
+    decode_bytes,
+    decode_header_value,
+    html_to_text,
+    strip_quoted,
+)
 
 
 def b64(text: str, charset: str = "utf-8") -> str:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from flask import Flask, request
 
+from cxbot.base.serving import serve_in_thread
 from cxbot.mail import SmtpReceiver, parse, parse_smtp_url, reply, send
 from cxbot.sandbox import create_app
-from cxbot.serving import serve_in_thread
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 

@@ -12,7 +12,16 @@ import time
 
 import pytest
 
-from cxbot.mail import MailSendError, SmtpReceiver, SmtpUrlError, is_own_message_id, parse, parse_smtp_url, reply, send
+from cxbot.mail import (
+    MailSendError,
+    SmtpReceiver,
+    SmtpUrlError,
+    is_own_message_id,
+    parse,
+    parse_smtp_url,
+    reply,
+    send,
+)
 from cxbot.mail.receiver import parse_listen
 from cxbot.sandbox import World
 from cxbot.sandbox.mail import start_catcher, stop_catcher

@@ -7,8 +7,20 @@ import pytest
 from cxbot import inbox
 from cxbot.demo import ADMIN
 from tests.conftest import Chat, labels_of, text_of, wait_for
-from tests.relay_helpers import (agent_says, bot_texts, employee_says, line_chat, line_desk, line_says, room_texts,
-                                 shared_world, unique, wait_room, wait_room_text, works_desk)
+from tests.relay_helpers import (
+    agent_says,
+    bot_texts,
+    employee_says,
+    line_chat,
+    line_desk,
+    line_says,
+    room_texts,
+    shared_world,
+    unique,
+    wait_room,
+    wait_room_text,
+    works_desk,
+)
 
 pytestmark = pytest.mark.database
 
@@ -142,7 +154,7 @@ def test_deleting_a_line_channel_tells_its_rooms_and_what_to_turn_off_in_the_con
 
 
 def test_the_out_of_service_reply_outlives_setting_the_channel_up_again(w):
-    from cxbot import links
+    from cxbot.desk import links
     from tests.relay_helpers import make_account
 
     account_id = make_account(w, unique("再設定"))

@@ -10,13 +10,20 @@ import threading
 
 import pytest
 
+from cxbot.base.serving import serve_in_thread
 from cxbot.context import build
-from cxbot.crypto import generate_key
 from cxbot.demo import demo_settings, seed_sandbox
-from cxbot.serving import serve_in_thread
-from cxbot.web import create_app
+from cxbot.storage.crypto import generate_key
+from cxbot.web.app import create_app
 from tests.conftest import Wired, wait_for
-from tests.relay_helpers import agent_says, line_chat, line_desk, line_says, wait_room, wait_room_text
+from tests.relay_helpers import (
+    agent_says,
+    line_chat,
+    line_desk,
+    line_says,
+    wait_room,
+    wait_room_text,
+)
 
 pytestmark = pytest.mark.database
 
@@ -65,7 +72,7 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_no_push(tmp_path, databas
                              secret_key=generate_key())
     ctx = build(settings)
     web = serve_in_thread(create_app(ctx), port=port)  # the web side only: no worker in this process
-    from cxbot.runtime import Runtime
+    from cxbot.runtime.start import Runtime
 
     w = Wired(Runtime(ctx, threading.Event(), (), None, web), tenant, sandbox, sandbox_http)  # type: ignore[arg-type]
     env = worker_env(settings)

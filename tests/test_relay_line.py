@@ -6,9 +6,17 @@ import base64
 
 import pytest
 
-from cxbot.media import default_bot_png
-from tests.relay_helpers import (agent_says, line_chat, line_desk, line_says, room_texts, wait_line_answer,
-                                 wait_room, wait_room_text)
+from cxbot.desk.media import default_bot_png
+from tests.relay_helpers import (
+    agent_says,
+    line_chat,
+    line_desk,
+    line_says,
+    room_texts,
+    wait_line_answer,
+    wait_room,
+    wait_room_text,
+)
 
 pytestmark = pytest.mark.database
 
@@ -101,8 +109,9 @@ def test_close_and_internal_notes(wired):
 def test_a_forged_line_webhook_is_refused_and_stores_nothing(wired):
     import httpx
 
-    from cxbot import inbox, links
-    from cxbot.signatures import sign
+    from cxbot import inbox
+    from cxbot.base.signatures import sign
+    from cxbot.desk import links
 
     desk = line_desk(wired)
     body = b'{"destination":"U1","events":[{"type":"message","mode":"active","timestamp":1,' \

@@ -10,9 +10,17 @@ from email.utils import make_msgid
 import httpx
 import pytest
 
-from cxbot import links
+from cxbot.desk import links
 from tests.conftest import Chat, text_of, wait_for
-from tests.relay_helpers import Catcher, agent_rooms, agent_says, make_account, room_texts, wait_room, wait_room_text
+from tests.relay_helpers import (
+    Catcher,
+    agent_rooms,
+    agent_says,
+    make_account,
+    room_texts,
+    wait_room,
+    wait_room_text,
+)
 
 pytestmark = pytest.mark.database
 
@@ -116,7 +124,7 @@ def test_mail_from_cxbots_own_addresses_is_not_relayed(desk):
 
 
 def test_a_flood_from_one_sender_is_capped(desk):
-    from cxbot.relay import ingest_mail
+    from cxbot.relay import mail as ingest_mail
 
     w, address, _ = desk
     original = ingest_mail.SENDER_CAP_PER_HOUR
@@ -199,7 +207,7 @@ def test_an_agents_lines_go_out_as_one_mail_quoting_the_customer_and_signed(desk
     with w.ctx.db.session() as s:
         from sqlmodel import select
 
-        from cxbot.models import Message
+        from cxbot.storage.models import Message
 
         statuses = s.exec(select(Message.status).where(Message.direction == "out")).all()
     assert statuses == ["sent", "sent", "sent"]

@@ -9,8 +9,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from cxbot import accounts, links
-from cxbot.i18n import Texts
+from cxbot.base.i18n import Texts
+from cxbot.desk import accounts, links
 from cxbot.mail.compose import Quote, reply_body
 from cxbot.relay import outbox, rooms, senders
 from cxbot.relay.conversations import Sender, record_inbound

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from cxbot import links
-from cxbot.models import OutboxItem
-from tests.relay_helpers import (agent_rooms, agent_says, line_chat, line_desk, line_says, room_texts,
-                                 wait_room, wait_room_text)
+from cxbot.desk import links
+from cxbot.storage.models import OutboxItem
+from tests.relay_helpers import (
+    agent_rooms,
+    agent_says,
+    line_chat,
+    line_desk,
+    line_says,
+    room_texts,
+    wait_room,
+    wait_room_text,
+)
 
 pytestmark = pytest.mark.database
 

@@ -7,9 +7,22 @@ import base64
 import pytest
 
 from tests.conftest import wait_for
-from tests.relay_helpers import (agent_rooms, agent_says, employee_says, line_chat, line_desk, line_says,
-                                 room_file_names, room_texts, shared_world, unique, wait_line_answer, wait_room,
-                                 wait_room_text, works_desk)
+from tests.relay_helpers import (
+    agent_rooms,
+    agent_says,
+    employee_says,
+    line_chat,
+    line_desk,
+    line_says,
+    room_file_names,
+    room_texts,
+    shared_world,
+    unique,
+    wait_line_answer,
+    wait_room,
+    wait_room_text,
+    works_desk,
+)
 
 pytestmark = pytest.mark.database
 
@@ -117,7 +130,9 @@ def test_an_employees_file_keeps_its_name_in_the_room(w, employee):
     ("attachment", None),
 ])
 def test_content_disposition_names_are_read_as_sent(header, name):
-    from cxbot.works import client  # the function is new: imported here so the module loads on older code
+    from cxbot.works import (
+        client,  # the function is new: imported here so the module loads on older code
+    )
 
     assert client.disposition_filename(header) == name
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from cxbot import links
+from cxbot.desk import links
 from tests.conftest import wait_for
-from tests.relay_helpers import (agent_says, bot_texts, employee_says, wait_room, wait_room_text, works_desk)
+from tests.relay_helpers import (
+    agent_says,
+    bot_texts,
+    employee_says,
+    wait_room,
+    wait_room_text,
+    works_desk,
+)
 
 pytestmark = pytest.mark.database
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, request
 from freezegun import freeze_time
 
+from cxbot.base.serving import serve_in_thread
 from cxbot.sandbox import World, create_app
-from cxbot.serving import serve_in_thread
 
 CLIENT_ID = "client-abc"
 CLIENT_SECRET = "secret-xyz"

@@ -19,12 +19,20 @@ from flask import Flask, request
 from freezegun import freeze_time
 from linebot.v3 import WebhookParser
 from linebot.v3.webhooks import (
-    CallbackRequest, FileMessageContent, FollowEvent, ImageMessageContent, LocationMessageContent, MessageEvent,
-    StickerMessageContent, TextMessageContent, UnfollowEvent, UserSource,
+    CallbackRequest,
+    FileMessageContent,
+    FollowEvent,
+    ImageMessageContent,
+    LocationMessageContent,
+    MessageEvent,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
 )
 
+from cxbot.base.serving import serve_in_thread
 from cxbot.sandbox import World, create_app
-from cxbot.serving import serve_in_thread
 
 PNG = b"\x89PNG\r\n\x1a\n fake image bytes"
 

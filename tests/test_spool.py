@@ -7,9 +7,10 @@ import signal
 import subprocess
 import sys
 
-from cxbot import inbox, migrate
-from cxbot.db import Database
-from cxbot.spool import SUFFIX, TAKEN
+from cxbot import inbox
+from cxbot.inbox.spool import SUFFIX, TAKEN
+from cxbot.storage import migrate
+from cxbot.storage.db import Database
 
 
 def _db(tmp_path) -> Database:
@@ -25,7 +26,7 @@ def _files(db: Database) -> list[str]:
 def _keys(db: Database) -> list[str]:
     from sqlmodel import select
 
-    from cxbot.models import InboundEvent
+    from cxbot.storage.models import InboundEvent
 
     with db.read() as s:
         return list(s.exec(select(InboundEvent.idempotency_key).order_by(InboundEvent.id)))
@@ -67,7 +68,7 @@ def test_a_web_process_killed_with_sigkill_loses_no_acknowledged_event(tmp_path)
     child = subprocess.Popen([sys.executable, "-c", (
         "import sys, itertools\n"
         "from cxbot import inbox\n"
-        "from cxbot.db import Database\n"
+        "from cxbot.storage.db import Database\n"
         f"db = Database({str(db.url)!r})\n"
         "for i in itertools.count():\n"
         "    inbox.store(db, 'line', f'k{i}', b'{\"text\": \"' + b'x' * 2000 + b'\"}')\n"

@@ -12,8 +12,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from cxbot import sqlite_gate
-from cxbot.db import Database
+from cxbot.storage import sqlite_gate
+from cxbot.storage.db import Database
 
 
 @pytest.fixture()

@@ -7,13 +7,13 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from cxbot import migrate
 from cxbot.cli import main
 from cxbot.context import build
-from cxbot.crypto import DecryptError, Vault, generate_key
-from cxbot.db import Database
-from cxbot.models import AccessToken
-from cxbot.rotation import rotate_all
+from cxbot.storage import migrate
+from cxbot.storage.crypto import DecryptError, Vault, generate_key
+from cxbot.storage.db import Database
+from cxbot.storage.models import AccessToken
+from cxbot.storage.rotation import rotate_all
 
 pytestmark = pytest.mark.database
 
@@ -49,7 +49,7 @@ def test_secrets_rotate_to_a_new_key(make_ctx):
     old_key = ctx.settings.secret_key
     new_key = generate_key()
     rotated = build(ctx.settings.with_overrides(secret_key=f"{new_key},{old_key}"))
-    assert rotate_all(rotated) >= 2  # access and refresh token
+    assert rotate_all(rotated.db, rotated.vault) >= 2  # access and refresh token
     only_new = build(ctx.settings.with_overrides(secret_key=new_key))
     assert only_new.tokens.get(only_new.hub_app) == token
     with pytest.raises(DecryptError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from cxbot.scheduler import Scheduler
+from cxbot.runtime.scheduler import Scheduler
 
 pytestmark = pytest.mark.database
 

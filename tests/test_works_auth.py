@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from cxbot.demo import new_rsa_key
-from cxbot.models import AccessToken
-from cxbot.scheduler import refresh_due_tokens
+from cxbot.runtime.scheduler import refresh_due_tokens
+from cxbot.storage.models import AccessToken
 from cxbot.works.auth import TokenGrantError, WorksApp, grant_jwt
 
 pytestmark = pytest.mark.database

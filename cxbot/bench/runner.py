@@ -21,15 +21,23 @@ from typing import Callable
 import httpx
 from sqlalchemy.engine import make_url
 
+from cxbot.base.serving import serve_in_thread
 from cxbot.bench import stage
 from cxbot.bench.load import LineEvents, Result, closed_loop, open_loop, percentile
-from cxbot.bench.procs import (GUNICORN_THREADS, GUNICORN_WORKERS, Child, cpu_seconds, free_port, peak_rss_mb,
-                               start_gunicorn, start_worker)
+from cxbot.bench.procs import (
+    GUNICORN_THREADS,
+    GUNICORN_WORKERS,
+    Child,
+    cpu_seconds,
+    free_port,
+    peak_rss_mb,
+    start_gunicorn,
+    start_worker,
+)
 from cxbot.context import build
-from cxbot.crypto import generate_key
 from cxbot.demo import demo_settings, seed_sandbox
 from cxbot.sandbox import create_app as create_sandbox
-from cxbot.serving import serve_in_thread
+from cxbot.storage.crypto import generate_key
 
 TARGET_RATIO = 0.7
 INGEST_ROUNDS = 4

@@ -15,12 +15,13 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from cxbot import accounts, config, inbox
+from cxbot import config, inbox
 from cxbot.bench.procs import free_port
 from cxbot.context import Context
 from cxbot.demo import USERS
-from cxbot.demo_desk import link_line
-from cxbot.models import Conversation, InboundEvent, OutboxItem, WorkerHeartbeat
+from cxbot.demo.desk import link_line
+from cxbot.desk import accounts
+from cxbot.storage.models import Conversation, InboundEvent, OutboxItem, WorkerHeartbeat
 
 LINE_WORKS_ROOMS_PER_MINUTE = 10
 CUSTOMER_NAMES = ("山田 太郎", "Emma Wilson", "佐々木 花", "Lee Min", "高橋 翼", "Nguyen An", "伊藤 葵", "Maria Garcia",

@@ -4,7 +4,7 @@ from the installed package wherever the bench runs."""
 
 from cxbot import config
 from cxbot.context import build
-from cxbot.web import create_app
+from cxbot.web.app import create_app
 
 
 def _create():

@@ -3,7 +3,7 @@
     destination, events = parse_webhook(raw_body)   # after verifying x-line-signature
 
 The signature is checked by the caller on the raw bytes, before anything here runs
-(`cxbot.signatures.verify(channel_secret, body, request.headers.get(SIGNATURE_HEADER))`;
+(`cxbot.base.signatures.verify(channel_secret, body, request.headers.get(SIGNATURE_HEADER))`;
 Flask's headers are case-insensitive, as LINE asks).
 
 Shape checks are deliberately light: LINE may add properties, event types and

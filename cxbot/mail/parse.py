@@ -26,7 +26,15 @@ from html import unescape as html_unescape
 from typing import Iterable, NamedTuple
 from urllib.parse import urlsplit
 
-from .text import decode_bytes, decode_header_value, fix_surrogates, html_to_text, strip_quoted, unfold, unflow
+from .text import (
+    decode_bytes,
+    decode_header_value,
+    fix_surrogates,
+    html_to_text,
+    strip_quoted,
+    unflow,
+    unfold,
+)
 
 SYNTHETIC_DOMAIN = "cxbot.invalid"
 

@@ -14,8 +14,8 @@ import time
 from sqlmodel import select
 
 from cxbot.context import Context
-from cxbot.models import Conversation, Message
 from cxbot.relay import outbox, texts
+from cxbot.storage.models import Conversation, Message
 
 INFO_KEY = "out_of_service"
 TEXT_MAX = 1000  # well inside one LINE (5,000) and one LINE WORKS (2,000) text message

@@ -13,15 +13,21 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from cxbot import inbox
 from cxbot.context import Context
-from cxbot.db import is_postgres
-from cxbot.models import ChannelLink, Contact, Conversation, CounterAccount, Message
 from cxbot.relay import outbox, texts
+from cxbot.storage.db import is_postgres
+from cxbot.storage.models import (
+    ChannelLink,
+    Contact,
+    Conversation,
+    CounterAccount,
+    Message,
+)
 
 
 @dataclass(frozen=True)

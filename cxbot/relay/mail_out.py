@@ -20,13 +20,19 @@ import time
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from cxbot import links, media
 from cxbot.context import Context
+from cxbot.desk import links, media
 from cxbot.mail import smtp
 from cxbot.mail.compose import Quote, new_message_id, reply
-from cxbot.models import Contact, Conversation, CounterAccount, Message, OutboxItem
 from cxbot.relay import outbox
 from cxbot.relay.outbox import Failure
+from cxbot.storage.models import (
+    Contact,
+    Conversation,
+    CounterAccount,
+    Message,
+    OutboxItem,
+)
 
 # A mail gathers lines for at most this many windows after its first line, so an agent
 # who keeps typing still gets mails out.

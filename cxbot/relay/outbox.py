@@ -25,8 +25,8 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from cxbot.context import Context
-from cxbot.db import Database
-from cxbot.models import Message, OutboxItem
+from cxbot.storage.db import Database
+from cxbot.storage.models import Message, OutboxItem
 
 log = logging.getLogger(__name__)
 

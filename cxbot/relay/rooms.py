@@ -14,12 +14,19 @@ import time
 
 from sqlmodel import Session, select
 
-from cxbot import inbox, links, media
+from cxbot import inbox
 from cxbot.context import Context
-from cxbot.models import Conversation, Message
+from cxbot.desk import links, media
 from cxbot.relay import mail_out, outbox, texts
 from cxbot.relay.conversations import already_recorded, by_room
-from cxbot.works.events import Event, FileContent, ImageContent, MessageEvent, TextContent
+from cxbot.storage.models import Conversation, Message
+from cxbot.works.events import (
+    Event,
+    FileContent,
+    ImageContent,
+    MessageEvent,
+    TextContent,
+)
 
 ANSWER_ACTIONS = {"line": "line_push", "works_bot": "works_send", "mail": "mail_send"}
 CLOSE_WORDS = ("/close", "/終了")

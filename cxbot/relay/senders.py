@@ -11,15 +11,15 @@ import logging
 
 from sqlmodel import Session
 
-from cxbot import links, media
-from cxbot.accounts import agents
-from cxbot.admins import lookup_user
 from cxbot.context import Context
+from cxbot.desk import links, media
+from cxbot.desk.accounts import agents
+from cxbot.desk.admins import lookup_user
 from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
-from cxbot.models import Contact, Conversation, CounterAccount, OutboxItem
 from cxbot.relay import mail_out, outbox, texts
 from cxbot.relay.outbox import Failure
+from cxbot.storage.models import Contact, Conversation, CounterAccount, OutboxItem
 from cxbot.works import messages as m
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError, WorksClient

@@ -1,7 +1,7 @@
 """A real HTTP emulator of the LINE WORKS API 2.0 parts cxbot uses, with a chat page.
 
     from cxbot.sandbox import create_app, World
-    from cxbot.serving import serve_in_thread
+    from cxbot.base.serving import serve_in_thread
 
     srv = serve_in_thread(create_app())
     # CXBOT_WORKS_AUTH_URL = srv.url + "/oauth2/v2.0/token"

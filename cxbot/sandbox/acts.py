@@ -13,7 +13,16 @@ from .callbacks import envelope
 from .errors import ControlError
 from .files import store_file
 from .validate import pressables
-from .world import CALLBACK_MESSAGE_TYPES, CHANNEL_EVENTS, DEFAULT_DOMAIN_ID, Bot, Message, Room, User, World
+from .world import (
+    CALLBACK_MESSAGE_TYPES,
+    CHANNEL_EVENTS,
+    DEFAULT_DOMAIN_ID,
+    Bot,
+    Message,
+    Room,
+    User,
+    World,
+)
 
 READ_ONLY_TEXT = {
     "bot deleted": "the bot was deleted; this room is read-only",

@@ -9,11 +9,26 @@ import secrets
 
 from flask import Blueprint, jsonify, request
 
-from .api import SCOPES_BOT_ADMIN, SCOPES_BOT_READ, created, get_bot, json_body, page, require_token, world
+from .api import (
+    SCOPES_BOT_ADMIN,
+    SCOPES_BOT_READ,
+    created,
+    get_bot,
+    json_body,
+    page,
+    require_token,
+    world,
+)
 from .errors import invalid, not_found
 from .validate import LANGUAGES, ContentError, check_url
 from .world import (
-    CALLBACK_MESSAGE_TYPES, CHANNEL_EVENTS, DEFAULT_CHANNEL_EVENTS, Bot, BotDomain, World, now,
+    CALLBACK_MESSAGE_TYPES,
+    CHANNEL_EVENTS,
+    DEFAULT_CHANNEL_EVENTS,
+    Bot,
+    BotDomain,
+    World,
+    now,
 )
 
 bp = Blueprint("sandbox_bots", __name__, url_prefix="/v1.0")

@@ -11,7 +11,16 @@ import math
 
 from flask import Blueprint, jsonify
 
-from .api import SCOPES_CHANNEL_READ, SCOPES_MESSAGE, created, get_bot, json_body, page, require_token, world
+from .api import (
+    SCOPES_CHANNEL_READ,
+    SCOPES_MESSAGE,
+    created,
+    get_bot,
+    json_body,
+    page,
+    require_token,
+    world,
+)
 from .callbacks import envelope
 from .errors import ApiError, forbidden, invalid, not_found
 from .world import Bot, Room, World, now

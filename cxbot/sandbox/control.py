@@ -13,10 +13,19 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import acts
 from .bots import parse_bot_fields
-from .errors import ApiError, ControlError, control_errors, created as _created, json_body as _body, settings_routes
+from .errors import ApiError, ControlError, control_errors, settings_routes
+from .errors import created as _created
+from .errors import json_body as _body
 from .files import file_response
 from .world import (
-    CALLBACK_MESSAGE_TYPES, DEFAULT_CHANNEL_EVENTS, DEFAULT_DOMAIN_ID, Bot, BotDomain, Fault, World, now,
+    CALLBACK_MESSAGE_TYPES,
+    DEFAULT_CHANNEL_EVENTS,
+    DEFAULT_DOMAIN_ID,
+    Bot,
+    BotDomain,
+    Fault,
+    World,
+    now,
 )
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")

@@ -13,7 +13,14 @@ import mimetypes
 
 from flask import Blueprint, jsonify, redirect, request, send_file
 
-from .api import SCOPES_CHANNEL_READ, SCOPES_MESSAGE, get_bot, json_body, require_token, world
+from .api import (
+    SCOPES_CHANNEL_READ,
+    SCOPES_MESSAGE,
+    get_bot,
+    json_body,
+    require_token,
+    world,
+)
 from .errors import ApiError, invalid, not_found
 from .world import UPLOAD_URL_LIFETIME, Attachment, World, now
 

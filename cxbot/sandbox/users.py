@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .api import SCOPES_USER, SCOPES_USER_EMAIL, SCOPES_USER_PROFILE, require_token, world
+from .api import (
+    SCOPES_USER,
+    SCOPES_USER_EMAIL,
+    SCOPES_USER_PROFILE,
+    require_token,
+    world,
+)
 from .errors import invalid, not_found
 
 bp = Blueprint("sandbox_users", __name__, url_prefix="/v1.0")

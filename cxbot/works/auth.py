@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 import jwt
 
-from cxbot.httpjson import json_object
+from cxbot.base.httpjson import json_object
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # LINE WORKS refuses assertions that live longer than an hour.

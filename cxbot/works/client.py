@@ -17,9 +17,15 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
-from cxbot.httpjson import json_object
+from cxbot.base.httpjson import json_object
 from cxbot.works.auth import WorksApp
 from cxbot.works.tokens import TokenStore
 

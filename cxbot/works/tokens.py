@@ -14,10 +14,16 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from cxbot.crypto import Vault
-from cxbot.db import Database
-from cxbot.models import AccessToken
-from cxbot.works.auth import TokenGrantError, TokenResponse, WorksApp, grant_jwt, grant_refresh
+from cxbot.storage.crypto import Vault
+from cxbot.storage.db import Database
+from cxbot.storage.models import AccessToken
+from cxbot.works.auth import (
+    TokenGrantError,
+    TokenResponse,
+    WorksApp,
+    grant_jwt,
+    grant_refresh,
+)
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from cxbot.demo import ADMIN, LINE_CUSTOMERS, USERS, start_demo
-from cxbot.demo_desk import DESK_NAME
+from cxbot.demo.desk import DESK_NAME
 from tests.browser import page_checks as checks
 
 try:

@@ -24,7 +24,16 @@ import uuid
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from .. import traffic
-from .state import USER_ID_RE, TO_RE, AcceptedPush, LineChannel, LineWorld, new_quote_token, new_request_id, now
+from .state import (
+    TO_RE,
+    USER_ID_RE,
+    AcceptedPush,
+    LineChannel,
+    LineWorld,
+    new_quote_token,
+    new_request_id,
+    now,
+)
 from .validate import Checker, quote_token_for
 from .webhooks import endpoint_problem, test_delivery
 

@@ -36,7 +36,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..errors import ControlError, control_errors, created as _created, json_body as _body, settings_routes
+from ..errors import ControlError, control_errors, settings_routes
+from ..errors import created as _created
+from ..errors import json_body as _body
 from . import acts
 from .state import ChannelConflict, LineWorld
 from .webhooks import endpoint_problem, test_delivery

@@ -19,7 +19,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..callbacks import encode_body, sign  # the sandbox's own signer (the docs' HMAC-SHA256), not the product's
+from ..callbacks import (  # the sandbox's own signer (the docs' HMAC-SHA256), not the product's
+    encode_body,
+    sign,
+)
 from ..validate import is_loopback_host
 from .state import LineChannel, LineWorld, StoredEvent, iso_ms, now, now_ms, ulid
 

@@ -39,7 +39,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ..errors import ControlError, control_errors, created as _created, json_body as _body
+from ..errors import ControlError, control_errors
+from ..errors import created as _created
+from ..errors import json_body as _body
 from . import customer
 from .catcher import catcher_state, start_catcher, stop_catcher
 from .state import CatcherFault, MailWorld, SentMail, attachment_bytes, now, read_mail

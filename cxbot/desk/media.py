@@ -1,0 +1,47 @@
+"""Files cxbot serves over HTTP (the profile image of a bot it created)."""
+
+from __future__ import annotations
+
+import secrets
+import struct
+import time
+import zlib
+
+from cxbot.context import Context
+from cxbot.storage.models import Media
+
+
+def store(ctx: Context, file_name: str, content_type: str, data: bytes) -> str:
+    token = secrets.token_urlsafe(24)
+    with ctx.db.session() as s:
+        s.add(Media(token=token, file_name=file_name, content_type=content_type, data=data, created_at=time.time()))
+    return token
+
+
+def get(ctx: Context, token: str) -> Media | None:
+    with ctx.db.read() as s:
+        return s.get(Media, token)
+
+
+def url(ctx: Context, token: str, file_name: str) -> str:
+    return f"{ctx.settings.public_url.rstrip('/')}/media/{token}/{file_name}"
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
+
+
+def default_bot_png(size: int = 640, rgb: tuple[int, int, int] = (0x1d, 0xb4, 0x46)) -> bytes:
+    """A plain square PNG for a bot created without an image (LINE WORKS requires a photo)."""
+    row = b"\x00" + bytes(rgb) * size
+    raw = zlib.compress(row * size, 9)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")

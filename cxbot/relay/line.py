@@ -1,0 +1,144 @@
+"""LINE customers' events (stored by /webhooks/line/<token>) into conversations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import time
+
+from cxbot.context import Context
+from cxbot.desk import links, media
+from cxbot.line import messages as line_messages
+from cxbot.line.client import LineApiError, LineClient
+from cxbot.relay import channel_state
+from cxbot.relay.conversations import (
+    Sender,
+    known_contact,
+    note_in_room,
+    record_inbound,
+)
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {"image": "image", "video": "file", "audio": "file", "file": "file"}
+
+
+def _client(ctx: Context, link) -> LineClient:
+    token = links.secrets_of(ctx, link)["access_token"]
+    return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http, attempts=3)
+
+
+# Customers whose profile LINE would not give (not a friend, or blocked): asked again only
+# after a while, not on every message they send.
+_NO_PROFILE_FOR = 600.0
+_no_profile: dict[tuple[str, str], float] = {}
+
+
+def _profile_name(client: LineClient, who: Sender) -> str:
+    key = (who.link_token or "", who.source_id)
+    if _no_profile.get(key, 0.0) > time.monotonic():
+        return ""
+    try:
+        return str(client.get_profile(who.source_id).get("displayName") or "")
+    except LineApiError as exc:
+        log.info("no LINE profile for a customer (%s)", exc.status)  # not a friend, or blocked: keep the id
+        if not exc.retryable:
+            if len(_no_profile) > 10_000:
+                _no_profile.clear()
+            _no_profile[key] = time.monotonic() + _NO_PROFILE_FOR
+        return ""
+
+
+def _download(ctx: Context, client: LineClient, message: dict) -> dict | None:
+    """The customer's file stored for the room, or None when LINE refuses it for good
+    (the room is told instead); a passing failure raises, so the event is tried again."""
+    kind = message["type"]
+    try:
+        data, content_type = client.get_content(message["id"])
+    except LineApiError as exc:
+        if exc.retryable:
+            raise
+        log.warning("LINE content %s %s: %s", message.get("id"), exc.status, exc.message)
+        return None
+    ext = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
+    name = message.get("fileName") or f"line-{kind}-{message['id']}{ext}"
+    token = media.store(ctx, name, content_type, data)
+    return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}
+
+
+# A reply token is good for about a minute after delivery, and never past this age of the event.
+REPLY_TOKEN_MAX_AGE = 20 * 60.0
+
+
+def reply_out_of_service(ctx: Context, link, event: dict) -> None:
+    """連携解除: the customer's message gets the link's out-of-service text through its reply
+    token (free, unlike a push). Too late or refused, it is logged: never pushed instead."""
+    token = event.get("replyToken")
+    if event.get("type") != "message" or not token:
+        return
+    age = time.time() - (event.get("timestamp") or 0) / 1000
+    if age > REPLY_TOKEN_MAX_AGE:
+        log.info("no out-of-service reply: the event is %.0f s old, past its reply token", age)
+        return
+    text = channel_state.out_of_service_text(ctx, "line", links.info(link))
+    client = LineClient(links.secrets_of(ctx, link)["access_token"], ctx.settings.line_api_url,
+                        ctx.settings.line_data_url, http=ctx.http, attempts=2, backoff_max=2.0)
+    try:
+        client.reply(token, [line_messages.text(text)])
+    except LineApiError as exc:
+        log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
+
+
+def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
+    envelope = json.loads(body)
+    event = envelope["event"]
+    link = links.by_token(ctx, link_token, fresh=True) if link_token else None
+    if link is None:
+        return  # deleted since it arrived: it does not reach CX Talk
+    source = event.get("source") or {}
+    if source.get("type") != "user" or not source.get("userId"):
+        return  # groups and rooms are not inquiries
+    if event.get("mode") == "standby":
+        return  # another channel owns the chat in standby: stay out of it
+    if not link.linked:
+        reply_out_of_service(ctx, link, event)  # unlinked: it does not reach CX Talk
+        return
+    client = _client(ctx, link)
+    who = Sender(link.counter_account_id, "line", source["userId"], "", link_token)
+    known = known_contact(ctx, who)
+    name = known.display_name if known and known.display_name else _profile_name(client, who)
+    who = Sender(who.counter_account_id, who.kind, who.source_id, name, link_token)
+    kind = event.get("type")
+    t = ctx.texts
+    if kind == "follow":
+        unblocked = (event.get("follow") or {}).get("isUnblocked")
+        note_in_room(ctx, who, t.render("relay/line_follow", customer=who.display_name, unblocked=unblocked))
+        return
+    if kind == "unfollow":
+        note_in_room(ctx, who, t.render("relay/line_unfollow", customer=who.display_name or who.source_id))
+        return
+    if kind != "message":
+        return
+    message = event["message"]
+    mtype = message.get("type")
+    if mtype == "text":
+        record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
+    elif mtype in MEDIA_TYPES:
+        stored = _download(ctx, client, message)
+        record_inbound(ctx, who, source_id=message.get("id"), attachments=[stored] if stored else [],
+                       room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
+                                          kind=mtype, missing=stored is None,
+                                          name=message.get("fileName", "")), known=known)
+    elif mtype == "sticker":
+        record_inbound(ctx, who, source_id=message.get("id"),
+                       text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]),
+                       known=known)
+    elif mtype == "location":
+        record_inbound(ctx, who, source_id=message.get("id"),
+                       text=t.render("relay/location", title=message.get("title", ""),
+                                     address=message.get("address", ""), latitude=message.get("latitude"),
+                                     longitude=message.get("longitude")), known=known)
+    else:
+        record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype),
+                       known=known)

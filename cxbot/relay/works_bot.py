@@ -1,0 +1,83 @@
+"""Employees' messages to a counter account's inquiry bot (/webhooks/works/<token>)."""
+
+from __future__ import annotations
+
+import logging
+
+from cxbot.context import Context
+from cxbot.desk import links, media
+from cxbot.desk.admins import lookup_user
+from cxbot.relay import channel_state
+from cxbot.relay.conversations import Sender, known_contact, record_inbound
+from cxbot.works import messages as m
+from cxbot.works.auth import WorksApp
+from cxbot.works.client import WorksClient
+from cxbot.works.events import (
+    BeginEvent,
+    FileContent,
+    ImageContent,
+    MessageEvent,
+    TextContent,
+    parse_event,
+)
+
+log = logging.getLogger(__name__)
+
+
+def bot_client(ctx: Context, link) -> WorksClient:
+    """The API client that speaks as this inquiry bot."""
+    if link.mode == "console":
+        info, secret = links.info(link), links.secrets_of(ctx, link)
+        app = WorksApp(info["client_id"], secret["client_secret"], info["service_account"], secret["private_key"],
+                       "bot")
+        return WorksClient(app, ctx.tokens, ctx.settings.works_api_url, ctx.http)
+    return ctx.works
+
+
+def member_name(user: dict) -> str:
+    """An employee's name as people read it in a room title and header: the name, else the email."""
+    name = user.get("userName") or {}
+    full = f"{name.get('lastName', '')} {name.get('firstName', '')}".strip()
+    return full or str(user.get("email") or user.get("userId") or "")
+
+
+def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
+    link = links.by_token(ctx, link_token, fresh=True) if link_token else None
+    if link is None:
+        return
+    event = parse_event(body)
+    if not event.is_direct or not event.source.user_id:
+        return  # the seed's inquiry bots are 1:1 only
+    info = links.info(link)
+    bot_id, user_id = info["bot_id"], event.source.user_id
+    client = bot_client(ctx, link)
+    if isinstance(event, BeginEvent):
+        if info.get("description"):
+            client.send_to_user(bot_id, user_id, m.text(info["description"]))
+        return
+    if not isinstance(event, MessageEvent):
+        return
+    if not link.linked:
+        client.send_to_user(bot_id, user_id, m.text(channel_state.out_of_service_text(ctx, "works_bot", info)))
+        return
+    who = Sender(link.counter_account_id, "works_bot", user_id, "", link_token)
+    known = known_contact(ctx, who)
+    name = known.display_name if known else ""
+    if not name:
+        user = lookup_user(ctx, user_id)
+        name = member_name(user) if user else ""
+    who = Sender(who.counter_account_id, who.kind, user_id, name, link_token)
+    content = event.content
+    if isinstance(content, TextContent):
+        record_inbound(ctx, who, text=content.text, known=known)
+    elif isinstance(content, (ImageContent, FileContent)):
+        data, content_type, file_name = client.download_attachment(bot_id, content.file_id)
+        kind = "image" if isinstance(content, ImageContent) else "file"
+        name_ = file_name or f"works-{kind}-{content.file_id[:12]}"
+        token = media.store(ctx, name_, content_type, data)
+        record_inbound(ctx, who, attachments=[{"token": token, "file_name": name_, "content_type": content_type,
+                                               "kind": kind}],
+                       room_text=ctx.texts.render("relay/inbound_media", customer=name or user_id, kind=kind),
+                       known=known)
+    else:
+        record_inbound(ctx, who, text=ctx.texts.render("relay/unsupported", kind=content.type), known=known)

@@ -1,0 +1,114 @@
+"""The worker: handles stored webhook events and keeps a heartbeat for /healthz."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Callable
+
+from cxbot import inbox
+from cxbot.context import Context
+from cxbot.hub import bot as hub
+from cxbot.hub import forms, verification
+from cxbot.line.client import LineApiError
+from cxbot.relay import line as ingest_line
+from cxbot.relay import mail as ingest_mail
+from cxbot.relay import works_bot as ingest_works
+from cxbot.relay.outbox import Failure
+from cxbot.storage.models import WorkerHeartbeat
+from cxbot.works.client import WorksApiError
+from cxbot.works.events import EventParseError
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 5.0
+Handler = Callable[[Context, str, "str | None"], None]
+
+
+class Worker:
+    def __init__(self, ctx: Context, name: str | None = None):
+        self.ctx = ctx
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.handlers: dict[str, Handler] = {
+            "hub": hub.handle,
+            "line_verify": verification.handle,
+            "works_verify": verification.handle,
+            "form": forms.handle_submission,
+            "line": ingest_line.handle,
+            "works": ingest_works.handle,
+            "mail": ingest_mail.handle,
+        }
+        self._last_beat = 0.0
+
+    def run_once(self, look: bool = True) -> int:
+        """Handle what is due now; returns how many events were handled."""
+        self.heartbeat()
+        inbox.take_spooled(self.ctx.db)
+        handled = 0
+        for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
+            handler = self.handlers.get(event.source)
+            token = inbox.current_event.set(event.id)
+            finished = inbox.finished.set(False)
+            try:
+                if handler is None:
+                    raise RuntimeError(f"no handler for source {event.source!r}")
+                handler(self.ctx, event.body, event.link_token)
+            except EventParseError as exc:
+                log.warning("event %s cannot be parsed: %s", event.id, exc)
+                self._failed(event, str(exc), final=True)
+            except (WorksApiError, LineApiError, Failure) as exc:
+                log.warning("event %s: %s", event.id, exc)
+                self._failed(event, str(exc), final=not exc.retryable)
+            except Exception as exc:  # keep the worker alive; the row records what went wrong
+                # A bug does not go away on a retry, and a retry could repeat what already happened.
+                log.exception("event %s failed", event.id)
+                self._failed(event, f"{exc.__class__.__name__}: {exc}", final=True)
+            else:
+                if not inbox.finished.get():
+                    inbox.done(self.ctx.db, event.id)
+            finally:
+                inbox.finished.reset(finished)
+                inbox.current_event.reset(token)
+            handled += 1
+        return handled
+
+    def _failed(self, event: inbox.Claimed, error: str, final: bool) -> None:
+        if inbox.finished.get():
+            # What the event produced is committed with its "done": handling it again would repeat it.
+            log.warning("event %s: error after its message was recorded; not handled again", event.id)
+            return
+        inbox.failed(self.ctx.db, event, error, final=final)
+
+    def heartbeat(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_beat < HEARTBEAT_EVERY:
+            return
+        self._last_beat = now
+        with self.ctx.db.session() as s:
+            row = s.get(WorkerHeartbeat, self.name) or WorkerHeartbeat(name=self.name, seen_at=now)
+            row.seen_at = now
+            s.add(row)
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("worker %s started", self.name)
+        look = True
+        while not stop.is_set():
+            try:
+                if self.run_once(look):
+                    look = False  # busy: there is likely more
+                    continue
+            except Exception:
+                log.exception("worker loop error; retrying")
+                stop.wait(1.0)
+            look = True
+            self.ctx.wakeup.wait(self.ctx.settings.worker_poll_interval)
+            self.ctx.wakeup.clear()
+        log.info("worker %s stopped", self.name)
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="cxbot-worker", daemon=True)
+        thread.start()
+        return thread

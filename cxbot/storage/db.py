@@ -1,0 +1,139 @@
+"""Database engine and sessions: SQLite (embedded default) or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from cxbot.storage.sqlite_gate import GatedConnection
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    u = make_url(url)
+    if u.drivername in ("postgres", "postgresql"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  "factory": GatedConnection})
+        _sqlite_pragmas(engine)
+        return engine
+    # pool_recycle instead of a ping before every checkout: a webhook must not pay a round trip.
+    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        # Take over transaction control from pysqlite so BEGIN IMMEDIATE can be used.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        # SQLite has one writer; taking the write lock up front (BEGIN IMMEDIATE, behind
+        # the writer gate) means a read-then-write transaction waits its turn instead of
+        # failing with "database is locked" half-way, and gives row-lock semantics to the
+        # token refresh. Read-only sessions (Database.read) take no lock, so they never
+        # queue behind writers.
+        if conn.get_execution_options().get("cxbot_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            begin_write(conn.connection.dbapi_connection)
+
+
+def begin_write(dbapi_conn) -> None:
+    """Start a SQLite write transaction: the writer gate, then BEGIN IMMEDIATE."""
+    if isinstance(dbapi_conn, GatedConnection):
+        dbapi_conn.begin_write()
+    else:
+        dbapi_conn.execute("BEGIN IMMEDIATE")
+
+
+def _spool_for(url: str):
+    """SQLite files get a webhook spool beside them (see cxbot/spool.py); PostgreSQL none,
+    as its web and worker processes may run on different hosts."""
+    from cxbot.inbox.spool import Spool
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Spool(Path(f"{u.database}.spool"))
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self._read_engine = self.engine.execution_options(cxbot_read_only=True)
+        self._inbox_writer = None
+        self._writer_lock = threading.Lock()
+        # Facts that never change once written (a conversation's room), remembered per database.
+        self.memo: dict[str, dict] = {}
+        self.spool = _spool_for(self.url)
+
+    def inbox_writer(self):
+        """This process's group-commit writer for webhook events (started on first use)."""
+        if self._inbox_writer is None:
+            from cxbot.inbox.writer import InboxWriter
+
+            with self._writer_lock:
+                if self._inbox_writer is None:
+                    self._inbox_writer = InboxWriter(self.engine)
+        return self._inbox_writer
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite it does not take the write lock."""
+        with Session(self._read_engine, expire_on_commit=False) as s:
+            yield s
+            # Ending with commit (not rollback) keeps the loaded rows usable after the session.
+            s.commit()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    def dispose(self) -> None:
+        if self._inbox_writer is not None:
+            self._inbox_writer.stop()
+            self._inbox_writer = None
+        self.engine.dispose()

@@ -1,0 +1,141 @@
+"""Webhook URLs issued per channel link: /webhooks/line|works|mail/<token>.
+
+The token is unguessable and names the link; a deleted link's token answers 410.
+Verification and storage only: the worker does the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from cxbot import inbox
+from cxbot.base import signatures
+from cxbot.context import Context
+from cxbot.desk import links, media
+from cxbot.hub import verification
+from cxbot.relay import mail as ingest_mail
+
+MAIL_MAX_BYTES = 25 * 1024 * 1024
+
+log = logging.getLogger(__name__)
+
+
+def refused(kind: str, token: str, status: int, reason: str, detail: str = ""):
+    """The answer to a refused webhook, logged once at INFO. Only the token's first 6
+    characters are logged: the whole token is what makes the URL unguessable."""
+    where = f" (token {token[:6]!r}…)" if token else ""
+    log.info("refused %s webhook%s: %d %s%s", kind, where, status, reason, f" ({detail})" if detail else "")
+    return jsonify({"error": reason}), status
+
+
+def _gone_or_missing(ctx: Context, kind: str, token: str):
+    if links.is_retired(ctx, token):
+        return refused(kind, token, 410, "this webhook URL was deleted")
+    return refused(kind, token, 404, "unknown webhook URL")
+
+
+def blueprint(ctx: Context) -> Blueprint:
+    bp = Blueprint("webhooks", __name__)
+
+    @bp.post("/webhooks/line/<token>")
+    def line(token: str):
+        raw = request.get_data(cache=False)
+        link = links.by_token(ctx, token)
+        flow = None
+        if link is not None and link.kind == "line":
+            secret = links.secrets_of(ctx, link).get("channel_secret", "")
+        else:
+            flow = verification.pending_flow(ctx, token, "line_setup")
+            if flow is None:
+                return _gone_or_missing(ctx, "line", token)
+            secret = verification.flow_secret(ctx, flow, "channel_secret")
+        if not signatures.verify(secret, raw, request.headers.get("x-line-signature")):
+            # Usually a mistyped channel secret: the admin hears it in chat (one note a minute).
+            verification.note(ctx, "line", token, False, secret, verification.admin_of(link, flow))
+            return refused("line", token, 401, "signature does not match")
+        try:
+            body = json.loads(raw)
+            events = body["events"]
+            assert isinstance(events, list)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return jsonify({"error": "body is not a LINE webhook"}), 400
+        if not events:
+            # Verify, or [自動設定]'s test: the admin hears it in chat.
+            verification.note(ctx, "line", token, True, secret, verification.admin_of(link, flow))
+            return "", 200
+        if link is None:
+            return "", 200  # a customer writing before [OK] saved the link: nothing to relay yet
+        # Stored while unlinked too (連携解除): the worker answers with the out-of-service reply.
+        stored = False
+        for event in events:
+            event_id = event.get("webhookEventId") or hashlib.sha256(
+                json.dumps(event, sort_keys=True).encode()).hexdigest()
+            envelope = json.dumps({"destination": body.get("destination"), "event": event}, ensure_ascii=False)
+            sender = (event.get("source") or {}).get("userId", "")
+            stored |= inbox.store(ctx.db, "line", f"line:{event_id}", envelope.encode(), link_token=token,
+                                  order_key=f"line:{token}:{sender}")
+        if stored:
+            ctx.wakeup.set()
+        return "", 200
+
+    @bp.post("/webhooks/works/<token>")
+    def works(token: str):
+        raw = request.get_data(cache=False)
+        link = links.by_token(ctx, token)
+        signature = request.headers.get("X-WORKS-Signature")
+        if link is None:
+            # A Developers Console setup not saved yet: the admin's test message checks the Bot Secret.
+            signed = verification.works_setup_callback(ctx, token, raw, request.headers.get("X-WORKS-BotId", ""),
+                                                       signature)
+            if signed is not None:
+                return ("", 200) if signed else (jsonify({"error": "signature does not match"}), 401)
+        if link is None or link.kind != "works_bot":
+            return _gone_or_missing(ctx, "works_bot", token)
+        info = links.info(link)
+        if request.headers.get("X-WORKS-BotId", "") != info.get("bot_id"):
+            return refused("works_bot", token, 401, "unknown bot")
+        secret = links.secrets_of(ctx, link).get("bot_secret")
+        # A bot cxbot created through the API has no secret we could know: its URL token is the guard.
+        if secret:
+            signed = signatures.verify(secret, raw, signature)
+            verification.works_link_callback(ctx, link, token, signed, secret)  # remembered, or the admin told
+            if not signed:
+                return refused("works_bot", token, 401, "signature does not match")
+        try:
+            body = json.loads(raw)
+            assert isinstance(body, dict) and body.get("type")
+        except (ValueError, AssertionError):
+            return jsonify({"error": "body is not a LINE WORKS callback"}), 400
+        # Stored even while unlinked: the employee is told the desk is not taking inquiries.
+        sender = (body.get("source") or {}).get("userId", "")
+        if inbox.store(ctx.db, "works", inbox.works_key(f"works:{token}", raw), raw, link_token=token,
+                       order_key=f"works:{token}:{sender}"):
+            ctx.wakeup.set()
+        return "", 200
+
+    @bp.post("/webhooks/mail/<token>")
+    def mail(token: str):
+        """A mail relay (for hosts where SMTP can't be exposed) posts the raw MIME here."""
+        link = links.by_token(ctx, token)
+        if link is None or link.kind != "mail":
+            return _gone_or_missing(ctx, "mail", token)
+        request.max_content_length = MAIL_MAX_BYTES
+        raw = request.get_data(cache=False)
+        if not raw.strip() or b":" not in raw[:1000]:
+            return jsonify({"error": "body is not a MIME message"}), 400
+        ingest_mail.store(ctx, raw, [links.info(link).get("address", "")], link_token=token)
+        return "", 200
+
+    @bp.get("/media/<token>/<name>")
+    def media_file(token: str, name: str):
+        item = media.get(ctx, token)
+        if item is None or item.file_name != name:
+            abort(404)
+        return Response(item.data, mimetype=item.content_type,
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    return bp
