@@ -46,11 +46,12 @@ def _settings(**overrides) -> cfg.Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def _checked(settings: cfg.Settings) -> cfg.Settings:
-    problems = cfg.check(settings)
-    if problems:
-        raise click.ClickException(str(cfg.ConfigError(problems)))
-    return settings
+def _checked() -> cfg.Settings:
+    """Settings a process can start with, or every problem at once."""
+    try:
+        return cfg.load_checked()
+    except cfg.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _wait_for_signal() -> threading.Event:
@@ -73,10 +74,10 @@ def config() -> None:
 
 @config.command("check", help="Print the settings (never a secret value) and what is wrong with them.")
 def config_check() -> None:
-    settings = _settings()
-    for var, shown in cfg.describe(settings):
+    seen = cfg.review()
+    for var, shown in cfg.describe(seen.settings, seen.refused):
         click.echo(f"{var:34} {shown}")
-    problems = cfg.check(settings)
+    problems = seen.problems
     if problems:
         click.echo("\nProblems:", err=True)
         for p in problems:
@@ -122,7 +123,7 @@ def secret_rotate() -> None:
     from cxbot.context import build
     from cxbot.storage.rotation import rotate_all
 
-    ctx = build(_checked(_settings()))
+    ctx = build(_checked())
     click.echo(f"re-encrypted {rotate_all(ctx.db, ctx.vault)} stored secrets")
 
 
@@ -131,7 +132,7 @@ def worker() -> None:
     from cxbot.runtime.start import start_background
 
     _setup_logging()
-    settings = _checked(_settings())
+    settings = _checked()
     stop = _wait_for_signal()
     runtime = start_background(settings, stop, web=False)
     stop.wait()
@@ -145,7 +146,7 @@ def run(host: str, port: int) -> None:
     from cxbot.runtime.start import start_background
 
     _setup_logging()
-    settings = _checked(_settings())
+    settings = _checked()
     stop = _wait_for_signal()
     runtime = start_background(settings, stop, web=True, host=host, port=port)
     click.echo(texts(settings.locale).render("cli/run_listening", url=runtime.web.url))

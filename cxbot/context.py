@@ -44,8 +44,8 @@ class Context:
     @cached_property
     def hub_app(self) -> WorksApp:
         s = self.settings
-        return WorksApp(s.works_client_id, s.works_client_secret, s.works_service_account,
-                        s.works_private_key, s.works_scopes)
+        return WorksApp(s.works_client_id, s.works_client_secret.get_secret_value(), s.works_service_account,
+                        s.works_private_key.get_secret_value(), s.works_scopes)
 
     @cached_property
     def works(self) -> WorksClient:
@@ -68,7 +68,7 @@ class Context:
 
 def build(settings: Settings, upgrade: bool = True) -> Context:
     """Open the database (migrating it to the current schema) and the shared services."""
-    key = settings.secret_key
+    key = settings.secret_key.get_secret_value()
     if not key:
         if not settings.demo:
             raise RuntimeError("CXBOT_SECRET_KEY is not set")

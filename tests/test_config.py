@@ -33,7 +33,8 @@ def good_env(**extra) -> dict[str, str]:
 
 
 def problems(**extra) -> list[str]:
-    return config.check(config.load(good_env(**extra)))
+    """Every problem at once: values refused on reading and what a deployment lacks."""
+    return config.review(good_env(**extra)).problems
 
 
 def test_a_complete_configuration_has_no_problems():

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from cxbot import config
 from cxbot.base.serving import serve_in_thread
 from cxbot.context import build
 from cxbot.demo import demo_settings, seed_sandbox
@@ -32,23 +33,12 @@ ANSWERS = 30
 
 def worker_env(settings) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
+    env.update(config.to_environ(settings, (
+        "instance_path", "secret_key", "public_url", "works_api_url", "works_auth_url", "line_api_url",
+        "line_data_url", "works_client_id", "works_client_secret", "works_service_account", "works_private_key",
+        "works_bot_id", "works_bot_secret", "works_domain_id", "admins")))
     env.update({
         "CXBOT_DATABASE_URL": settings.effective_database_url,
-        "CXBOT_INSTANCE_PATH": str(settings.instance_path),
-        "CXBOT_SECRET_KEY": settings.secret_key,
-        "CXBOT_PUBLIC_URL": settings.public_url,
-        "CXBOT_WORKS_API_URL": settings.works_api_url,
-        "CXBOT_WORKS_AUTH_URL": settings.works_auth_url,
-        "CXBOT_LINE_API_URL": settings.line_api_url,
-        "CXBOT_LINE_DATA_URL": settings.line_data_url,
-        "CXBOT_WORKS_CLIENT_ID": settings.works_client_id,
-        "CXBOT_WORKS_CLIENT_SECRET": settings.works_client_secret,
-        "CXBOT_WORKS_SERVICE_ACCOUNT": settings.works_service_account,
-        "CXBOT_WORKS_PRIVATE_KEY": settings.works_private_key,
-        "CXBOT_WORKS_BOT_ID": settings.works_bot_id,
-        "CXBOT_WORKS_BOT_SECRET": settings.works_bot_secret,
-        "CXBOT_WORKS_DOMAIN_ID": settings.works_domain_id,
-        "CXBOT_ADMINS": ",".join(settings.admins),
         "CXBOT_OUTBOX_LEASE": "2",
         "CXBOT_OUTBOX_BACKOFF": "0.05",
         "CXBOT_WORKER_POLL_INTERVAL": "0.05",

@@ -46,7 +46,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
 def test_secrets_rotate_to_a_new_key(make_ctx):
     ctx, _ = make_ctx()
     token = ctx.tokens.get(ctx.hub_app)
-    old_key = ctx.settings.secret_key
+    old_key = ctx.settings.secret_key.get_secret_value()
     new_key = generate_key()
     rotated = build(ctx.settings.with_overrides(secret_key=f"{new_key},{old_key}"))
     assert rotate_all(rotated.db, rotated.vault) >= 2  # access and refresh token

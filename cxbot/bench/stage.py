@@ -40,10 +40,10 @@ class Desk:
 def subprocess_env(settings: config.Settings) -> dict[str, str]:
     """The CXBOT_* environment for gunicorn and `cxbot worker`; nothing inherited from a real deployment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
-    for attr in ("public_url", "secret_key", "works_api_url", "works_auth_url", "line_api_url", "line_data_url",
-                 "works_client_id", "works_client_secret", "works_service_account", "works_private_key",
-                 "works_bot_id", "works_bot_secret", "works_domain_id", "locale"):
-        env[config.env_name(attr)] = str(getattr(settings, attr))
+    env.update(config.to_environ(settings, (
+        "public_url", "secret_key", "works_api_url", "works_auth_url", "line_api_url", "line_data_url",
+        "works_client_id", "works_client_secret", "works_service_account", "works_private_key",
+        "works_bot_id", "works_bot_secret", "works_domain_id", "locale")))
     env["CXBOT_DATABASE_URL"] = settings.effective_database_url
     env["CXBOT_INSTANCE_PATH"] = str(settings.instance_path)
     env["CXBOT_ADMINS"] = ",".join(settings.admins)

@@ -8,10 +8,10 @@ from cxbot.web.app import create_app
 
 
 def _create():
-    settings = config.load()
-    problems = config.check(settings)
-    if problems:
-        raise SystemExit(str(config.ConfigError(problems)))
+    try:
+        settings = config.load_checked()
+    except config.ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     return create_app(build(settings))
 
 

@@ -103,7 +103,7 @@ def send_reply(ctx: Context, item: OutboxItem, payload: dict) -> None:
                 reply_token=conv.reply_token, attachments=attachments, message_id=payload["message_id"],
                 signature=account.name, quote=quote)
     try:
-        smtp.send(smtp.parse_smtp_url(ctx.settings.smtp_url), msg)
+        smtp.send(smtp.parse_smtp_url(ctx.settings.smtp_url.get_secret_value()), msg)
     except smtp.MailSendError as exc:
         raise Failure(f"SMTP: {exc.detail}", retryable=exc.retryable, reason="unavailable" if exc.retryable else "refused",
                       code=f"SMTP {exc.code}" if exc.code else "SMTP") from None

@@ -87,7 +87,7 @@ def create_app(ctx: Context) -> Flask:
         bot_id = request.headers.get("X-WORKS-BotId", "")
         if not s.works_bot_secret or bot_id != str(s.works_bot_id):
             return webhooks.refused("hub", "", 401, "unknown bot", f"X-WORKS-BotId {bot_id[:40]!r}")
-        if not signatures.verify(s.works_bot_secret, raw, request.headers.get("X-WORKS-Signature")):
+        if not signatures.verify(s.works_bot_secret.get_secret_value(), raw, request.headers.get("X-WORKS-Signature")):
             return webhooks.refused("hub", "", 401, "signature does not match")
         body, problem = _read_json_object(raw)
         if problem or not body.get("type"):
