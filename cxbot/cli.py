@@ -9,11 +9,16 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cxbot import config as cfg
 from cxbot.base.i18n import LOCALES, Texts, texts
+
+# Commands import what they run when they run, so `cxbot --help` starts fast: even the
+# settings (pydantic, the mail package) wait for a command that reads them.
+if TYPE_CHECKING:
+    from cxbot.config import Settings
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -39,15 +44,19 @@ def _texts() -> Texts:
     return texts(locale)
 
 
-def _settings(**overrides) -> cfg.Settings:
+def _settings(**overrides) -> Settings:
+    from cxbot import config as cfg
+
     try:
         return cfg.load(**overrides)
     except cfg.ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _checked() -> cfg.Settings:
+def _checked() -> Settings:
     """Settings a process can start with, or every problem at once."""
+    from cxbot import config as cfg
+
     try:
         return cfg.load_checked()
     except cfg.ConfigError as exc:
@@ -74,6 +83,8 @@ def config() -> None:
 
 @config.command("check", help="Print the settings (never a secret value) and what is wrong with them.")
 def config_check() -> None:
+    from cxbot import config as cfg
+
     seen = cfg.review()
     for var, shown in cfg.describe(seen.settings, seen.refused):
         click.echo(f"{var:34} {shown}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -105,3 +106,103 @@ def test_config_check_hides_the_database_password():
     result = CliRunner().invoke(main, ["config", "check"], env=env)
     assert "hunter2secret" not in result.output
     assert "db.internal/cxbot" in result.output
+
+
+SMTP_PASSWORD = "smtp-pass-value"
+DB_PASSWORD = "db-pass-value"
+
+
+def secret_env() -> dict[str, str]:
+    return good_env(CXBOT_SMTP_URL=f"smtp://cx:{SMTP_PASSWORD}@mail.example.com:587?starttls=1",
+                    CXBOT_DATABASE_URL=f"postgresql://cx:{DB_PASSWORD}@db.internal/cxbot")
+
+
+def secrets_of(env: dict[str, str]) -> list[str]:
+    key_body = env["CXBOT_WORKS_PRIVATE_KEY"].splitlines()[1]
+    return ["client-secret-value", "bot-secret-value", env["CXBOT_SECRET_KEY"], key_body, SMTP_PASSWORD, DB_PASSWORD]
+
+
+def test_no_secret_shows_when_the_settings_are_printed_or_logged(caplog):
+    env = secret_env()
+    settings = config.load(env)
+    caplog.set_level(logging.INFO)
+    logging.getLogger("cxbot.test").info("starting with %s / %r", settings, settings)
+    for shown in (repr(settings), str(settings), f"{settings}", caplog.text):
+        for secret in secrets_of(env):
+            assert secret not in shown
+    assert "mail.example.com" not in repr(settings)  # the whole relay URL is the secret, not only its password
+    # ... while the code that uses a secret still reads it.
+    assert settings.works_bot_secret.get_secret_value() == "bot-secret-value"
+    assert settings.effective_database_url == env["CXBOT_DATABASE_URL"]
+
+
+def test_config_check_shows_where_mail_goes_but_not_the_passwords():
+    env = secret_env()
+    result = CliRunner().invoke(main, ["config", "check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "smtp://cx:***@mail.example.com:587?starttls=1" in result.output
+    for secret in secrets_of(env):
+        assert secret not in result.output
+
+
+def test_a_refused_secret_is_not_echoed_by_the_error_or_its_traceback(caplog):
+    material = "c2VjcmV0LW1hdGVyaWFs"
+    with pytest.raises(config.ConfigError) as refused:
+        config.Settings(works_private_key=f"-----BEGIN PRIVATE KEY-----\n{material}\n-----END PRIVATE KEY-----",
+                        smtp_url=f"http://cx:{SMTP_PASSWORD}@mail.example.com")
+    assert [p.split(":")[0] for p in refused.value.problems] == ["CXBOT_WORKS_PRIVATE_KEY", "CXBOT_SMTP_URL"]
+    logging.getLogger("cxbot.test").error("refused", exc_info=refused.value)
+    for text in (str(refused.value), caplog.text):
+        assert material not in text and SMTP_PASSWORD not in text
+
+
+@pytest.mark.parametrize("attr, value, expect", [
+    ("public_url", "cx.example.com", "CXBOT_PUBLIC_URL: 'cx.example.com' is not an absolute http(s) URL"),
+    ("line_data_url", "ftp://api-data.line.me", "CXBOT_LINE_DATA_URL"),
+    ("works_private_key", "not a pem", "CXBOT_WORKS_PRIVATE_KEY: does not parse as a PEM private key"),
+    ("database_url", "mysql://x/y", "CXBOT_DATABASE_URL: unsupported database 'mysql'"),
+    ("smtp_url", "http://mail.example.com", "CXBOT_SMTP_URL: the SMTP URL must start with smtp://"),
+    ("smtp_listen", "2525", "CXBOT_SMTP_LISTEN: '2525' is not host:port"),
+    ("locale", "fr", "CXBOT_LOCALE: 'fr' is not supported"),
+    ("outbox_backoff", "soon", "CXBOT_OUTBOX_BACKOFF: expected a number of seconds, got 'soon'"),
+    ("flow_timeout", 0, "CXBOT_FLOW_TIMEOUT: 0 is out of range; use 1 or more seconds"),
+    ("worker_poll_interval", float("inf"), "CXBOT_WORKER_POLL_INTERVAL: inf is out of range"),
+    ("worker_threads", -1, "CXBOT_WORKER_THREADS: -1 is out of range; use 0 or more threads"),
+    ("mail_answer_window", 301, "CXBOT_MAIL_ANSWER_WINDOW: 301 is out of range; use 0 to 300 seconds"),
+])
+def test_a_value_that_cannot_work_is_refused_naming_its_variable(attr, value, expect):
+    for make in (lambda: config.Settings(**{attr: value}),
+                 lambda: config.Settings().with_overrides(**{attr: value}),
+                 lambda: config.load(good_env(**{config.env_name(attr): str(value)}))):
+        with pytest.raises(config.ConfigError) as refused:
+            make()
+        assert [p for p in refused.value.problems if p.startswith(expect)], refused.value.problems
+
+
+def test_every_problem_is_reported_at_once_naming_its_variable():
+    env = good_env(CXBOT_PUBLIC_URL="nope", CXBOT_OUTBOX_LEASE="soon", CXBOT_WORKER_THREADS="-2",
+                   CXBOT_WORKS_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\\nnope\\n-----END PRIVATE KEY-----",
+                   CXBOT_WORKS_BOT_SECRET="", CXBOT_ADMINS="")
+    expected = ("CXBOT_PUBLIC_URL", "CXBOT_OUTBOX_LEASE", "CXBOT_WORKER_THREADS", "CXBOT_WORKS_PRIVATE_KEY",
+                "CXBOT_WORKS_BOT_SECRET", "CXBOT_ADMINS")
+    shown = CliRunner().invoke(main, ["config", "check"], env=env)
+    assert shown.exit_code == 1
+    problems = [line for line in shown.output.splitlines() if line.startswith("  - ")]
+    assert sorted(p[4:].split(":")[0] for p in problems) == sorted(expected), problems
+    table = dict(line.split(None, 1) for line in shown.output.split("\n\n")[0].splitlines())
+    assert table["CXBOT_PUBLIC_URL"] == "(refused: see below)" and table["CXBOT_WORKS_CLIENT_ID"] == "clientid123"
+    # A process refuses to start with the same lines, all of them.
+    started = CliRunner().invoke(main, ["secret", "rotate"], env=env)
+    assert started.exit_code == 1
+    assert [line for line in started.output.splitlines() if line.startswith("  - ")] == problems
+
+
+def test_settings_made_in_code_hold_what_they_are_given(monkeypatch):
+    monkeypatch.setenv("CXBOT_LOCALE", "en")
+    monkeypatch.setenv("CXBOT_OUTBOX_BACKOFF", "9")
+    settings = config.Settings(outbox_backoff=0.02)
+    assert (settings.locale, settings.outbox_backoff) == ("ja", 0.02)
+    with pytest.raises(ValueError):
+        settings.locale = "en"  # type: ignore[misc]
+    # Only `cxbot demo` waives the secret key and the hub bot; no variable can.
+    assert "CXBOT_SECRET_KEY: not set" in problems(CXBOT_SECRET_KEY="", CXBOT_DEMO="1")[0]
