@@ -31,6 +31,16 @@ class Invalid(Exception):
         return self.key if "/" in self.key else f"flows/{self.key}"
 
 
+def within(raw: str, limit: int, empty: str, too_long: str) -> str:
+    """A typed answer that is not empty and at most `limit` characters, else refused with the
+    template `empty` or `too_long` (which gets `limit` and `length`)."""
+    if not raw:
+        raise Invalid(empty)
+    if len(raw) > limit:
+        raise Invalid(too_long, limit=limit, length=len(raw))
+    return raw
+
+
 @dataclass(frozen=True)
 class Goto:
     """Continue in another flow, e.g. from the channel menu into a setup flow.
