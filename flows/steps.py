@@ -185,3 +185,15 @@ def forgetting(key: str, then: str) -> Callable[["Turn"], Next]:
         turn.data[key] = ""
         return then
     return next_step
+
+
+def noting(key: str, result: str) -> Callable[["Turn", str], Next]:
+    """A step's `events` handler for a result from outside (Engine.notify: a signed request
+    arrived or not): kept in `turn.data[key]` and the step shown again with it; quiet when
+    the step already shows that result (LINE's Verify and [自動設定]'s test both bring one)."""
+    def handler(turn: "Turn", _arg: str) -> Next:
+        if turn.data.get(key) == result:
+            return QUIET
+        turn.data[key] = result
+        return None
+    return handler
