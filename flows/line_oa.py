@@ -14,17 +14,7 @@ import re
 
 from cxbot.desk import links
 from cxbot.line.client import LineApiError, LineClient
-from flows.steps import (
-    Button,
-    Flow,
-    Goto,
-    Invalid,
-    Step,
-    Turn,
-    forgetting,
-    noting,
-    register,
-)
+from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, forgetting, noting, register
 
 TOKEN_MIN = 20
 

@@ -17,17 +17,7 @@ from cxbot.desk import links
 from cxbot.works import auth
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
-from flows.steps import (
-    Attachment,
-    Button,
-    Flow,
-    Invalid,
-    Step,
-    Turn,
-    forgetting,
-    noting,
-    register,
-)
+from flows.steps import Attachment, Button, Flow, Invalid, Step, Turn, forgetting, noting, register
 from flows.works_bot import back_to_channel, refuse_second_bot
 
 
