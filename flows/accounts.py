@@ -10,7 +10,7 @@ from cxbot.desk import accounts, admins, links
 from cxbot.relay import channel_state
 from cxbot.works.client import WorksApiError
 from flows.channel_delete import delete_channel
-from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register
+from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register, within
 
 MAX_LISTED = 7  # account buttons in the list; with [新規作成], [戻る], [キャンセル] within 10
 CHANNEL_TITLES = {"line": "channel_line", "mail": "channel_mail", "works_bot": "channel_works_bot"}
@@ -56,10 +56,7 @@ def open_nth(turn: Turn, arg: str):
 
 
 def _checked_name(turn: Turn, raw: str, keep_id: int | None) -> str:
-    if not raw:
-        raise Invalid("error_name_empty")
-    if len(raw) > accounts.NAME_MAX:
-        raise Invalid("error_name_long", limit=accounts.NAME_MAX, length=len(raw))
+    within(raw, accounts.NAME_MAX, "error_name_empty", "error_name_long")
     if accounts.name_taken(turn.ctx, raw, keep_id):
         raise Invalid("error_name_taken", name=raw)
     return raw
@@ -230,11 +227,7 @@ def enter_out_of_service(turn: Turn):
 
 
 def validate_out_of_service(turn: Turn, raw: str) -> str:
-    if not raw:
-        raise Invalid("error_out_of_service_empty")
-    if len(raw) > channel_state.TEXT_MAX:
-        raise Invalid("error_out_of_service_long", limit=channel_state.TEXT_MAX, length=len(raw))
-    return raw
+    return within(raw, channel_state.TEXT_MAX, "error_out_of_service_empty", "error_out_of_service_long")
 
 
 def after_out_of_service(turn: Turn):

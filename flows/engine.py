@@ -18,6 +18,7 @@ import json
 import logging
 import secrets
 import time
+from typing import Callable
 
 from sqlmodel import select
 
@@ -189,11 +190,7 @@ class Engine:
         handler = turn.flow.step(state.step).events.get(event)
         if handler is None:
             return None
-        try:
-            nxt = handler(turn, arg)
-        except Invalid as bad:
-            return self._show(state, turn, error=bad)
-        return self._go(state, turn, nxt)
+        return self._advance(state, turn, lambda: handler(turn, arg))
 
     def expire(self, state: FlowState) -> list[dict]:
         """Drop a flow that timed out; the note to send the admin."""
@@ -226,11 +223,7 @@ class Engine:
         handler = step.on.get(action)
         if handler is None:
             return [m.text(self.ctx.texts.render("flows/stale_button"))]
-        try:
-            nxt = handler(turn, arg)
-        except Invalid as bad:
-            return self._show(state, turn, error=bad)
-        return self._go(state, turn, nxt)
+        return self._advance(state, turn, lambda: handler(turn, arg))
 
     def _back(self, state: FlowState, turn: Turn) -> list[dict] | None:
         step = turn.flow.step(state.step)
@@ -264,8 +257,12 @@ class Engine:
 
     def _answer(self, state: FlowState, inp: Input) -> list[dict]:
         turn = self._turn(state)
+        return self._advance(state, turn, lambda: self._take(turn, turn.flow.step(state.step), inp))
+
+    def _advance(self, state: FlowState, turn: Turn, answer: Callable[[], Next]) -> list[dict]:
+        """Go where the step's code says; a refusal (Invalid) shows the step again with its message."""
         try:
-            nxt = self._take(turn, turn.flow.step(state.step), inp)
+            nxt = answer()
         except Invalid as bad:
             return self._show(state, turn, error=bad)
         return self._go(state, turn, nxt)

@@ -14,17 +14,7 @@ import re
 
 from cxbot.desk import links
 from cxbot.line.client import LineApiError, LineClient
-from flows.steps import (
-    QUIET,
-    Button,
-    Flow,
-    Goto,
-    Invalid,
-    Step,
-    Turn,
-    forgetting,
-    register,
-)
+from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, forgetting, noting, register
 
 TOKEN_MIN = 20
 
@@ -90,16 +80,6 @@ def not_verified(turn: Turn) -> bool:
     return not verified(turn)
 
 
-def verify_result(result: str):
-    """Engine.notify: LINE's Verify request arrived, signed with the secret entered or not."""
-    def handler(turn: Turn, _arg: str):
-        if turn.data.get("verify") == result:
-            return QUIET  # already shown (e.g. [自動設定]'s test is a Verify request too)
-        turn.data["verify"] = result
-        return None
-    return handler
-
-
 def auto_setup(turn: Turn, _arg: str):
     client = line_client(turn, turn.data["access_token"])
     try:
@@ -149,7 +129,7 @@ register(Flow("line_setup", "flow_line", FIELDS + (
                   Button("reenter_secret", action="secret", when=not_verified),
                   Button("auto_setup", action="auto", when=not_verified)),
          on={"auto": auto_setup, "ok": save, "secret": lambda t, a: "channel_secret_again"},
-         events={"signature_ok": verify_result("ok"), "signature_bad": verify_result("bad_signature")}),
+         events={"signature_ok": noting("verify", "ok"), "signature_bad": noting("verify", "bad_signature")}),
     Step("channel_secret_again", "line_channel_secret_again", field="channel_secret",
          validate=validate_channel_secret, next=forgetting("verify", "webhook"), secret="field_channel_secret"),
 )))

@@ -31,6 +31,16 @@ class Invalid(Exception):
         return self.key if "/" in self.key else f"flows/{self.key}"
 
 
+def within(raw: str, limit: int, empty: str, too_long: str) -> str:
+    """A typed answer that is not empty and at most `limit` characters, else refused with the
+    template `empty` or `too_long` (which gets `limit` and `length`)."""
+    if not raw:
+        raise Invalid(empty)
+    if len(raw) > limit:
+        raise Invalid(too_long, limit=limit, length=len(raw))
+    return raw
+
+
 @dataclass(frozen=True)
 class Goto:
     """Continue in another flow, e.g. from the channel menu into a setup flow.
@@ -175,3 +185,15 @@ def forgetting(key: str, then: str) -> Callable[["Turn"], Next]:
         turn.data[key] = ""
         return then
     return next_step
+
+
+def noting(key: str, result: str) -> Callable[["Turn", str], Next]:
+    """A step's `events` handler for a result from outside (Engine.notify: a signed request
+    arrived or not): kept in `turn.data[key]` and the step shown again with it; quiet when
+    the step already shows that result (LINE's Verify and [自動設定]'s test both bring one)."""
+    def handler(turn: "Turn", _arg: str) -> Next:
+        if turn.data.get(key) == result:
+            return QUIET
+        turn.data[key] = result
+        return None
+    return handler

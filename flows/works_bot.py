@@ -11,7 +11,7 @@ import re
 
 from cxbot.desk import links, media
 from cxbot.works.client import WorksApiError
-from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register
+from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register, within
 
 NAME_MAX = 20
 DESCRIPTION_MAX = 100
@@ -36,20 +36,11 @@ def refuse_second_bot(turn: Turn):
 # -- simple creation -----------------------------------------------------------------
 
 def validate_name(turn: Turn, raw: str) -> str:
-    raw = " ".join(raw.split())
-    if not raw:
-        raise Invalid("error_name_empty")
-    if len(raw) > NAME_MAX:
-        raise Invalid("error_name_long", limit=NAME_MAX, length=len(raw))
-    return raw
+    return within(" ".join(raw.split()), NAME_MAX, "error_name_empty", "error_name_long")
 
 
 def validate_description(turn: Turn, raw: str) -> str:
-    if not raw:
-        raise Invalid("error_description_empty")
-    if len(raw) > DESCRIPTION_MAX:
-        raise Invalid("error_description_long", limit=DESCRIPTION_MAX, length=len(raw))
-    return raw
+    return within(raw, DESCRIPTION_MAX, "error_description_empty", "error_description_long")
 
 
 def accept_image(turn: Turn, attachment: Attachment) -> dict:

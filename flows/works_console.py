@@ -17,17 +17,7 @@ from cxbot.desk import links
 from cxbot.works import auth
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
-from flows.steps import (
-    QUIET,
-    Attachment,
-    Button,
-    Flow,
-    Invalid,
-    Step,
-    Turn,
-    forgetting,
-    register,
-)
+from flows.steps import Attachment, Button, Flow, Invalid, Step, Turn, forgetting, noting, register
 from flows.works_bot import back_to_channel, refuse_second_bot
 
 
@@ -109,16 +99,6 @@ def confirmed(turn: Turn) -> bool:
     return turn.data.get("callback") == "ok"
 
 
-def callback_result(result: str):
-    """Engine.notify: a callback arrived at the Webhook URL, signed with the Bot Secret entered or not."""
-    def handler(turn: Turn, _arg: str):
-        if turn.data.get("callback") == result:
-            return QUIET
-        turn.data["callback"] = result
-        return None
-    return handler
-
-
 def save_console(turn: Turn, _arg: str):
     d = turn.data
     links.save(turn.ctx, d["account_id"], "works_bot", actor=turn.user_id, mode="console",
@@ -150,7 +130,7 @@ register(Flow("works_console", "flow_works_console", (
          buttons=(Button("copy_url", copy=lambda t: t.data["webhook_url"]), Button("ok", action="ok"),
                   Button("reenter_bot_secret", action="secret", when=lambda t: not confirmed(t))),
          on={"ok": save_console, "secret": lambda t, a: "bot_secret_again"},
-         events={"signature_ok": callback_result("ok"), "signature_bad": callback_result("bad_signature")}),
+         events={"signature_ok": noting("callback", "ok"), "signature_bad": noting("callback", "bad_signature")}),
     Step("bot_secret_again", "console_bot_secret_again", field="bot_secret", validate=validate_bot_secret,
          next=forgetting("callback", "webhook"), secret="field_bot_secret"),
 )))

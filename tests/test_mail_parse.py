@@ -11,12 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from cxbot.mail import parse
-from cxbot.mail.text import (
-    decode_bytes,
-    decode_header_value,
-    html_to_text,
-    strip_quoted,
-)
+from cxbot.mail.charsets import decode_bytes
+from cxbot.mail.headers import decode_header_value
+from cxbot.mail.html_text import html_to_text
+from cxbot.mail.quotes import strip_quoted
 
 
 def b64(text: str, charset: str = "utf-8") -> str:

@@ -1,3 +1,4 @@
 """Plumbing that knows nothing of the product: UI texts, HMAC signatures, platform error
-bodies, a server thread. Imports nothing of cxbot but `cxbot.TEMPLATES_DIR`.
+bodies, retries of platform calls, a server thread, a worker thread's polling loop.
+Imports nothing of cxbot but `cxbot.TEMPLATES_DIR`.
 """

@@ -100,6 +100,18 @@ class Child:
                 out[f"worker {i} (pid {pid})"] = rss
         return out
 
+    def wait_until(self, ready: Callable[[], bool], what: str, timeout: float, pause: float) -> None:
+        """Return once `ready()`; raise with the end of the child's log when it exits first, or
+        stop it and raise when it is not ready within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if not self.alive():
+                raise RuntimeError(f"{what} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{what} did not start in {timeout:.0f}s:\n{self.log_tail()}")
+            time.sleep(pause)
+
     def stop(self, grace: float = 8.0) -> None:
         if self.proc.poll() is not None:
             return
@@ -137,30 +149,14 @@ def start_gunicorn(name: str, wsgi: str, env: dict[str, str], workdir: Path, por
     conf.write_text(_CONFIG.format(port=port, workers=GUNICORN_WORKERS, threads=GUNICORN_THREADS,
                                    ready_dir=str(ready_dir)))
     child = _spawn(name, [sys.executable, "-m", "gunicorn", "-c", str(conf), wsgi], env, workdir)
-    deadline = time.monotonic() + timeout
-    while True:
-        ready = sorted(ready_dir.glob("ready-*"))
-        if len(ready) >= GUNICORN_WORKERS:
-            child.worker_pids = [int(p.name.split("-", 1)[1]) for p in ready]
-            break
-        if not child.alive():
-            raise RuntimeError(f"gunicorn ({name}) exited with {child.proc.returncode}:\n{child.log_tail()}")
-        if time.monotonic() > deadline:
-            child.stop()
-            raise RuntimeError(f"gunicorn ({name}) did not boot in {timeout:.0f}s:\n{child.log_tail()}")
-        time.sleep(0.05)
+    child.wait_until(lambda: len(list(ready_dir.glob("ready-*"))) >= GUNICORN_WORKERS, f"gunicorn ({name})",
+                     timeout, pause=0.05)
+    child.worker_pids = [int(p.name.split("-", 1)[1]) for p in sorted(ready_dir.glob("ready-*"))]
     return child
 
 
 def start_worker(env: dict[str, str], workdir: Path, ready: Callable[[int], bool], timeout: float = 60.0) -> Child:
     """`cxbot worker` as the Procfile runs it; returns once `ready(pid)` (its heartbeat is written)."""
     child = _spawn("worker", [sys.executable, "-m", "cxbot.cli", "worker"], env, workdir)
-    deadline = time.monotonic() + timeout
-    while not ready(child.pid):
-        if not child.alive():
-            raise RuntimeError(f"cxbot worker exited with {child.proc.returncode}:\n{child.log_tail()}")
-        if time.monotonic() > deadline:
-            child.stop()
-            raise RuntimeError(f"cxbot worker did not start in {timeout:.0f}s:\n{child.log_tail()}")
-        time.sleep(0.1)
+    child.wait_until(lambda: ready(child.pid), "cxbot worker", timeout, pause=0.1)
     return child

@@ -7,7 +7,8 @@ cxbot through its entry points (settings, runtime, desk) and the sandbox.
 """
 
 from cxbot.demo.desk import DESK_NAME, Desk, link_line, seed_desk
-from cxbot.demo.start import Demo, DemoRefused, start_demo
+from cxbot.demo.preflight import DemoRefused
+from cxbot.demo.start import Demo, start_demo
 from cxbot.demo.tenant import ADMIN, DOMAIN_ID, LINE_CUSTOMERS, USERS, DemoUser, Tenant, demo_settings
 from cxbot.demo.tenant import new_rsa_key, seed_line, seed_sandbox
 

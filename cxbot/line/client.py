@@ -25,15 +25,9 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from cxbot.base.httpjson import json_object
+from cxbot.base.retry import retrying
 from cxbot.line.messages import check_messages
 
 log = logging.getLogger(__name__)
@@ -118,7 +112,7 @@ class LineClient:
         self.http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
         self.attempts = attempts
         self.sleep = sleep
-        self._backoff = wait_random_exponential(multiplier=0.5, max=backoff_max)
+        self.backoff_max = backoff_max
 
     def close(self) -> None:
         if self._own_http:
@@ -132,28 +126,16 @@ class LineClient:
 
     # -- transport -------------------------------------------------------------------
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        after = exc.retry_after if isinstance(exc, LineApiError) else None
-        if after is not None:
-            return min(after, MAX_RETRY_AFTER)
-        return self._backoff(state)
-
     def request(self, method: str, path: str, *, json: Any = None, data_host: bool = False,
                 headers: dict | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
         """Send with retries. `ok` lists extra statuses returned rather than raised."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(lambda e: isinstance(e, LineApiError) and e.retryable),
-            sleep=self.sleep,
-            reraise=True,
-        )
+        retry = retrying(LineApiError, attempts=self.attempts, sleep=self.sleep, backoff_max=self.backoff_max,
+                         asked_wait=lambda e: e.retry_after, most_wait=MAX_RETRY_AFTER)
         body = None
         if json is not None:
             # Serialised once: every retry sends the same bytes, as LINE requires with a retry key.
             body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return retrying(self._once, method, path, body, data_host, headers or {}, ok)
+        return retry(self._once, method, path, body, data_host, headers or {}, ok)
 
     def _once(self, method, path, body, data_host, extra_headers, ok) -> httpx.Response:
         base = self.data_url if data_host else self.api_url

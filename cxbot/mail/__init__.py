@@ -7,11 +7,18 @@ SMTP, and receive mail with a small built-in SMTP server.
     smtp.parse_smtp_url(url) / smtp.send(...)    CXBOT_SMTP_URL
     receiver.SmtpReceiver(listen, domains, on_mail)   CXBOT_SMTP_LISTEN
 
+What parse reads with: charsets.py (bytes to text, never crashing), headers.py (header
+values, addresses, Message-IDs), body.py (the MIME tree: text, HTML, attachments),
+flowed.py, html_text.py, quotes.py (the reply without its quoted history), machine.py
+(bounces, auto-replies, lists), gmail.py (Gmail's forwarding confirmation).
+
 Only the standard library and aiosmtpd; no database, no Flask.
 """
 
+from .body import Attachment
 from .compose import is_own_message_id, reply, reply_subject
-from .parse import Attachment, GmailForwardingConfirmation, ParsedMail, parse
+from .gmail import GmailForwardingConfirmation
+from .parse import ParsedMail, parse
 from .receiver import SmtpReceiver
 from .smtp import MailSendError, SmtpTarget, SmtpUrlError, parse_smtp_url, send
 

@@ -24,6 +24,7 @@ from typing import Callable
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
+from cxbot.base.polling import poll
 from cxbot.context import Context
 from cxbot.storage.db import Database
 from cxbot.storage.models import Message, OutboxItem
@@ -180,20 +181,14 @@ class Drainer:
         return len(items)
 
     def run(self, stop: threading.Event, wakeup: threading.Event) -> None:
-        look = True
-        while not stop.is_set():
-            try:
-                if self.run_once(look):
-                    look = False  # busy: there is likely more
-                    continue
-            except Exception:
-                log.exception("outbox drainer error; retrying")
-                stop.wait(1.0)
-            woken = wakeup.wait(self.ctx.settings.worker_poll_interval)
-            wakeup.clear()
-            # A lone drainer woken by this process knows a row was queued. Drainers that wake
-            # together mostly find nothing, and a timeout is a poll: those look before locking.
-            look = not (woken and self.alone)
+        poll(stop, self.run_once, lambda: self._wait(wakeup), log, "outbox drainer")
+
+    def _wait(self, wakeup: threading.Event) -> bool:
+        woken = wakeup.wait(self.ctx.settings.worker_poll_interval)
+        wakeup.clear()
+        # A lone drainer woken by this process knows a row was queued. Drainers that wake
+        # together mostly find nothing, and a timeout is a poll: those look before locking.
+        return not (woken and self.alone)
 
     def start(self, stop: threading.Event, wakeup: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop, wakeup), name=self.name, daemon=True)

@@ -10,6 +10,7 @@ import time
 from typing import Callable
 
 from cxbot import inbox
+from cxbot.base.polling import poll
 from cxbot.context import Context
 from cxbot.hub import bot as hub
 from cxbot.hub import forms, verification
@@ -94,19 +95,13 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.name)
-        look = True
-        while not stop.is_set():
-            try:
-                if self.run_once(look):
-                    look = False  # busy: there is likely more
-                    continue
-            except Exception:
-                log.exception("worker loop error; retrying")
-                stop.wait(1.0)
-            look = True
-            self.ctx.wakeup.wait(self.ctx.settings.worker_poll_interval)
-            self.ctx.wakeup.clear()
+        poll(stop, self.run_once, self._wait, log, "worker loop")
         log.info("worker %s stopped", self.name)
+
+    def _wait(self) -> bool:
+        self.ctx.wakeup.wait(self.ctx.settings.worker_poll_interval)
+        self.ctx.wakeup.clear()
+        return True  # events may come from other processes too: always look
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="cxbot-worker", daemon=True)

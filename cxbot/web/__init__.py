@@ -1,3 +1,4 @@
-"""The Flask side (top layer): app factory, hub callback, webhooks, one-time form pages,
-media, health and the landing page. Verifies and stores; the worker does the rest.
+"""The Flask side (top layer): app.py (the factory and app_from_env) and a blueprint per
+module: callback.py (the hub bot), webhooks.py (channel links), media.py, forms.py (one-time
+form pages), health.py (/healthz and the landing page). Verifies and stores; the worker does the rest.
 """

@@ -10,12 +10,12 @@ import hashlib
 import json
 import logging
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from cxbot import inbox
 from cxbot.base import signatures
 from cxbot.context import Context
-from cxbot.desk import links, media
+from cxbot.desk import links
 from cxbot.hub import verification
 from cxbot.relay import mail as ingest_mail
 
@@ -129,13 +129,5 @@ def blueprint(ctx: Context) -> Blueprint:
             return jsonify({"error": "body is not a MIME message"}), 400
         ingest_mail.store(ctx, raw, [links.info(link).get("address", "")], link_token=token)
         return "", 200
-
-    @bp.get("/media/<token>/<name>")
-    def media_file(token: str, name: str):
-        item = media.get(ctx, token)
-        if item is None or item.file_name != name:
-            abort(404)
-        return Response(item.data, mimetype=item.content_type,
-                        headers={"Cache-Control": "public, max-age=86400"})
 
     return bp

@@ -17,15 +17,9 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from cxbot.base.httpjson import json_object
+from cxbot.base.retry import retrying
 from cxbot.works.auth import WorksApp
 from cxbot.works.tokens import TokenStore
 
@@ -98,27 +92,15 @@ class WorksClient:
         self.http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
         self.attempts = attempts
         self.sleep = sleep
-        self._backoff = wait_random_exponential(multiplier=0.5, max=backoff_max)
+        self.backoff_max = backoff_max
 
     # -- transport -------------------------------------------------------------------
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        reset = exc.reset_after if isinstance(exc, WorksApiError) else None
-        if reset is not None:
-            return min(reset, MAX_RATE_LIMIT_WAIT)
-        return self._backoff(state)
-
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 files: dict | None = None, url: str | None = None) -> httpx.Response:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(lambda e: isinstance(e, WorksApiError) and e.retryable),
-            sleep=self.sleep,
-            reraise=True,
-        )
-        return retrying(self._once, method, path, json, params, files, url)
+        retry = retrying(WorksApiError, attempts=self.attempts, sleep=self.sleep, backoff_max=self.backoff_max,
+                         asked_wait=lambda e: e.reset_after, most_wait=MAX_RATE_LIMIT_WAIT)
+        return retry(self._once, method, path, json, params, files, url)
 
     def _once(self, method, path, json, params, files, url) -> httpx.Response:
         target = url or f"{self.api_url}{path}"
