@@ -25,7 +25,7 @@ from cxbot.mail import (
 from cxbot.mail.receiver import parse_listen
 from cxbot.sandbox import World
 from cxbot.sandbox.mail import start_catcher, stop_catcher
-from cxbot.sandbox.mail.state import CatcherFault, attach
+from cxbot.sandbox.mail.state import CatcherFault
 
 # aiosmtpd's own AUTH code sets the deprecated Session.login_data.
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
@@ -36,7 +36,7 @@ DOMAIN = "cx.example"
 @pytest.fixture
 def catcher():
     world = World()
-    mail = attach(world)
+    mail = world.mail
     port = start_catcher(world)
     yield mail, port
     stop_catcher(world)

@@ -1,23 +1,26 @@
-"""`create_app(world)`: the sandbox Flask app with every part mounted.
+"""`create_app(world)`: the sandbox Flask app with every side mounted.
 
-    BASE/oauth2/v2.0/token   auth.py       token endpoint
-    BASE/v1.0/...            messages.py, bots.py, channels.py, users.py, files.py
-    BASE/_upload, _download  files.py      attachment storage
-    BASE/_sandbox/...        control.py    control API (tests, demo, the page)
-    BASE/line/..., BASE/line-data/..., BASE/_sandbox/line/...   line/   the LINE Messaging API side
-    BASE/_sandbox/mail/...   mail/         email customers, the SMTP catcher (started separately)
-    BASE/                    page.py       chat page
+    BASE/oauth2/..., BASE/v1.0/..., BASE/_upload, _download   works/   the LINE WORKS side
+    BASE/_sandbox/...        works/control.py  its control API (the tenant, acting as a user)
+    BASE/line/..., BASE/line-data/..., BASE/_sandbox/line/...   line/    the LINE Messaging API side
+    BASE/_sandbox/mail/...   mail/             email customers, the SMTP catcher (started separately)
+    BASE/_sandbox/reset, settings, faults, requests   control.py   shared by every side
+    BASE/                    page.py           chat page
+
+Before and after every platform request: traffic.py (faults, the request log).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
 import cxbot
 
-from . import api, auth, control, line, mail, page, traffic
+from . import control, line, mail, page, traffic, works
+from .errors import ControlError
 from .world import World
 
 # cxbot.TEMPLATES_DIR; computed the same way if the package __init__ was not loaded
@@ -32,10 +35,21 @@ def create_app(world: World | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = 200 * 1024 * 1024
     traffic.install(app)
-    app.register_blueprint(auth.bp)
-    api.register(app)
+    works.install(app)
     app.register_blueprint(control.bp)
     line.install(app)
     mail.install(app)
     app.register_blueprint(page.bp)
+    app.register_error_handler(HTTPException, _unrouted)
     return app
+
+
+def _unrouted(exc: HTTPException):
+    """Unknown paths and wrong methods answer in the JSON shape of the API they aimed
+    at (LINE's are answered by line/api.py before routing); elsewhere werkzeug's page."""
+    what = f"{exc.name}: {request.method} {request.path}"
+    if request.path.startswith(works.API_PREFIX + "/"):
+        return works.unrouted(exc, what).response()
+    if request.path.startswith("/_sandbox/"):
+        return ControlError(exc.code or 500, what).response()
+    return exc

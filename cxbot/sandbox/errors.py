@@ -1,61 +1,14 @@
-"""Error types the sandbox turns into HTTP responses.
+"""The control API's answers, shared by every side (`/_sandbox/...`).
 
-Three families, one per surface:
-
-- `ApiError`     -> the LINE WORKS API 2.0 shape  `{"code": "...", "description": "..."}`
-- `OAuthError`   -> the token endpoint shape      `{"error": "...", "error_description": "..."}`
-- `ControlError` -> the sandbox control API shape `{"error": "...", ...extra}`
+`ControlError` -> `{"error": "...", ...extra}` with a 4xx status. The platforms' own
+error shapes live with each platform: works/errors.py (LINE WORKS' `{"code",
+"description"}` and the token endpoint's OAuth shape), line/api.py (LINE's
+`{"message", "details"}`).
 """
 
 from __future__ import annotations
 
-from flask import jsonify
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, description: str, headers: dict | None = None):
-        super().__init__(description)
-        self.status = status
-        self.code = code
-        self.description = description
-        self.headers = headers or {}
-
-    def response(self):
-        resp = jsonify({"code": self.code, "description": self.description})
-        resp.status_code = self.status
-        for name, value in self.headers.items():
-            resp.headers[name] = str(value)
-        return resp
-
-
-def invalid(description: str) -> ApiError:
-    return ApiError(400, "INVALID_PARAMETER", description)
-
-
-def unauthorized(description: str) -> ApiError:
-    return ApiError(401, "UNAUTHORIZED", description)
-
-
-def forbidden(description: str) -> ApiError:
-    return ApiError(403, "FORBIDDEN", description)
-
-
-def not_found(description: str) -> ApiError:
-    return ApiError(404, "NOT_FOUND", description)
-
-
-class OAuthError(Exception):
-    def __init__(self, status: int, error: str, description: str):
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.description = description
-
-    def response(self):
-        resp = jsonify({"error": self.error, "error_description": self.description})
-        resp.status_code = self.status
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+from flask import jsonify, request
 
 
 class ControlError(Exception):
@@ -73,8 +26,6 @@ class ControlError(Exception):
 
 def json_body(kind=dict):
     """The control request's JSON body (an empty body counts as {}), or a 400."""
-    from flask import request
-
     data = request.get_json(silent=True, force=True)
     if data is None and not request.get_data(cache=True):
         data = {}
@@ -95,18 +46,18 @@ def control_errors(bp) -> None:
     bp.register_error_handler(ValueError, lambda exc: ControlError(400, str(exc)).response())
 
 
-def settings_routes(bp, world) -> None:
-    """GET and POST /settings on a control blueprint, for `world()`'s settings under its lock."""
+def settings_routes(bp, owner) -> None:
+    """GET and POST /settings on a control blueprint, for `owner()`'s settings under its lock."""
 
     @bp.get("/settings")
     def get_settings():
-        w = world()
+        w = owner()
         with w.lock:
             return jsonify(w.settings.to_json())
 
     @bp.post("/settings")
     def post_settings():
-        w = world()
+        w = owner()
         with w.lock:
             w.settings.update(json_body())
             return jsonify(w.settings.to_json())

@@ -13,7 +13,7 @@ bp = Blueprint("sandbox_page", __name__)
 
 @bp.get("/")
 def chat_page():
-    w = current_app.world
-    with w.lock:
-        users = [u.to_json() for u in w.users.values()]
+    works = current_app.world.works
+    with works.lock:
+        users = [u.to_json() for u in works.users.values()]
     return render_template("sandbox/chat.html", users=users)

@@ -1,18 +1,22 @@
 """What happens to every platform request before and after its route: fault
-injection and the request log.
+injection and the request log, on `world.traffic`.
 
-Platform requests are those a bot server makes: `/oauth2/...`, `/v1.0/...` and the
-file URLs `/_upload/...`, `/_download/...`. Control-API and page requests are not
-logged and cannot be faulted.
+Platform requests are those a bot server makes. The LINE WORKS ones (`/oauth2/...`,
+`/v1.0/...` and the file URLs `/_upload/...`, `/_download/...`) are faulted and logged
+here; the LINE ones (`/line/...`, `/line-data/...`) by line/api.py, with LINE's
+error bodies, in the same log. Control-API and page requests are not logged and
+cannot be faulted.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from flask import Flask, current_app, g, jsonify, request
 
-from .world import Fault, World, now
+from .clock import now
 
 PLATFORM_PREFIXES = ("/oauth2/", "/v1.0/", "/_upload/", "/_download/")
 
@@ -29,27 +33,65 @@ FAULT_BODIES = {
 }
 
 
+@dataclass
+class Fault:
+    fault_id: int
+    path: str
+    status: int
+    times: int
+    method: str | None = None
+    headers: dict = field(default_factory=dict)
+    body: object = None
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.fault_id,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "times": self.times,
+            "headers": dict(self.headers),
+            "body": self.body,
+        }
+
+
+class Traffic:
+    """The armed faults and the request log; shares the world's lock."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.faults: list[Fault] = []
+            self.request_log: list[dict] = []
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        """The first armed fault matching this request, with one use consumed."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.times <= 0:
+                    continue
+                if fault.method and fault.method not in ("*", method.upper()):
+                    continue
+                if not fnmatchcase(path, fault.path):
+                    continue
+                fault.times -= 1
+                return fault
+            return None
+
+    def armed(self) -> list[Fault]:
+        with self.lock:
+            return [f for f in self.faults if f.times > 0]
+
+    def log_request(self, entry: dict) -> None:
+        with self.lock:
+            self.request_log.append(entry)
+
+
 def is_platform_path(path: str) -> bool:
     return path.startswith(PLATFORM_PREFIXES)
-
-
-def path_matches(path: str, pattern: str | None) -> bool:
-    return not pattern or fnmatchcase(path, pattern)
-
-
-def take_fault(world: World, method: str, path: str) -> Fault | None:
-    """The first armed fault matching this request, with one use consumed."""
-    with world.lock:
-        for fault in world.faults:
-            if fault.times <= 0:
-                continue
-            if fault.method and fault.method not in ("*", method.upper()):
-                continue
-            if not fnmatchcase(path, fault.path):
-                continue
-            fault.times -= 1
-            return fault
-        return None
 
 
 def fault_response(fault: Fault):
@@ -77,7 +119,7 @@ def install(app: Flask) -> None:
         if not is_platform_path(request.path):
             return None
         g.sandbox_platform = True
-        fault = take_fault(app.world, request.method, request.path)
+        fault = app.world.traffic.take_fault(request.method, request.path)
         if fault is not None:
             g.sandbox_fault = fault.fault_id
             return fault_response(fault)
@@ -94,5 +136,5 @@ def install(app: Flask) -> None:
             }
             if g.get("sandbox_fault") is not None:
                 entry["fault"] = g.sandbox_fault
-            app.world.log_request(entry)
+            app.world.traffic.log_request(entry)
         return resp

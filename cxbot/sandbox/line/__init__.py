@@ -5,9 +5,10 @@ cxbot uses, mounted on the same Flask app as the LINE WORKS side.
     BASE/line-data/v2/bot/message/.../content  api.py   data host     (CXBOT_LINE_DATA_URL=BASE/line-data)
     BASE/_sandbox/line/...                  control.py  control API (tests, demo, the page)
 
-Module map: state (world.line: channels, users, chats, tokens), api (the routes and
-LINE's error shape), validate (message objects), webhooks (signed delivery, Verify),
-acts (what a LINE user does), control (/_sandbox/line).
+Module map: model (channels, users, chats, tokens as data; LINE's ID formats),
+state (world.line: the tables), api (the routes and LINE's error shape), validate
+(message objects, webhook URLs), webhooks (signed delivery with the sandbox's
+signer, Verify), acts (what a LINE user does), control (/_sandbox/line).
 
 The LINE paths share the sandbox's request log (`/_sandbox/requests`) and fault
 injection (`/_sandbox/faults`); `/_sandbox/reset` clears the LINE state too.
@@ -18,15 +19,14 @@ from __future__ import annotations
 from flask import Flask
 
 from . import api, control
-from .state import LineWorld, attach
+from .state import LineWorld
 
 
 def install(app: Flask) -> None:
-    attach(app.world)
     api.install_hooks(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.data_bp)
     app.register_blueprint(control.bp)
 
 
-__all__ = ["install", "LineWorld"]
+__all__ = ["LineWorld", "install"]

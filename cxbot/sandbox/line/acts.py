@@ -10,9 +10,11 @@ import base64
 import binascii
 import mimetypes
 
-from ..callbacks import encode_body
+from ..clock import now_ms
 from ..errors import ControlError
-from .state import Content, LineChannel, LineUser, LineWorld, new_quote_token, now_ms
+from ..signing import encode_body
+from .model import Content, LineChannel, LineUser, new_quote_token
+from .state import LineWorld
 from .webhooks import base_event, deliver, deliver_raw, redelivered, remember
 
 USER_MESSAGE_TYPES = ("text", "image", "video", "audio", "file", "sticker", "location")

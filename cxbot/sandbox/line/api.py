@@ -23,19 +23,18 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from .. import traffic
-from .state import (
+from ..clock import now
+from .model import (
     TO_RE,
     USER_ID_RE,
     AcceptedPush,
     LineChannel,
-    LineWorld,
     new_quote_token,
     new_request_id,
-    now,
 )
-from .validate import Checker, quote_token_for
-from .webhooks import endpoint_problem, test_delivery
+from .state import LineWorld
+from .validate import Checker, endpoint_problem, quote_token_for
+from .webhooks import test_delivery
 
 API_PREFIX = "/line"
 DATA_PREFIX = "/line-data"
@@ -157,7 +156,7 @@ def install_hooks(app: Flask) -> None:
             return None
         g.sandbox_platform = True  # traffic.py's after_request logs it
         g.line_request_id = new_request_id()
-        fault = traffic.take_fault(app.world, request.method, request.path)
+        fault = app.world.traffic.take_fault(request.method, request.path)
         if fault is not None:
             g.sandbox_fault = fault.fault_id
             return fault_response(fault)
@@ -200,7 +199,7 @@ def get_webhook_endpoint():
 
 def _endpoint_from(data: dict) -> str:
     url = data.get("endpoint")
-    if not isinstance(url, str) or endpoint_problem(current_app.world, url):
+    if not isinstance(url, str) or endpoint_problem(url, allow_http=current_app.world.settings.allow_http_urls):
         raise LineError(400, "Invalid webhook endpoint URL")
     return url
 

@@ -41,7 +41,8 @@ from ..errors import created as _created
 from ..errors import json_body as _body
 from . import acts
 from .state import ChannelConflict, LineWorld
-from .webhooks import endpoint_problem, test_delivery
+from .validate import endpoint_problem
+from .webhooks import test_delivery
 
 bp = Blueprint("sandbox_line_control", __name__, url_prefix="/_sandbox/line")
 
@@ -145,7 +146,8 @@ def console_webhook():
         raise ControlError(400, "give endpoint (the Webhook URL) and/or useWebhook (true/false)")
     if use is True and not (endpoint or channel.webhook_endpoint):
         raise ControlError(400, "set a Webhook URL before turning 'Use webhook' on", code="no_webhook_url")
-    if isinstance(endpoint, str) and endpoint and (problem := endpoint_problem(line.world, endpoint)):
+    allow_http = line.world.settings.allow_http_urls
+    if isinstance(endpoint, str) and endpoint and (problem := endpoint_problem(endpoint, allow_http=allow_http)):
         raise ControlError(400, f"Invalid webhook endpoint URL: {problem}", code="invalid_webhook_url")
     line.set_webhook(channel, endpoint, use)
     with line.lock:

@@ -1,259 +1,38 @@
-"""The LINE side of the sandbox world: Official Account channels, LINE users,
+"""The LINE side of the sandbox world, on `world.line`: channels, users,
 friendships, conversations, sent content, reply tokens, retry keys, webhooks sent.
 
-It lives on the sandbox World as `world.line` and shares `world.lock` (every read
-or write happens under it; webhooks are never delivered while it is held).
-`world.reset()` clears it too (see `attach`).
-
-Every clock reading is `time.time()` so tests can move time with freezegun.
+It shares `world.lock` (every read or write happens under it; webhooks are never
+delivered while it is held). `world.reset()` clears it.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
-import re
 import secrets
-import time
-import uuid
-from collections import deque
-from dataclasses import dataclass, field
 
-REPLY_TOKEN_LIFETIME = 60.0  # seconds after the webhook (or its redelivery)
-REPLY_TOKEN_MAX_AGE = 20 * 60.0  # a redelivered token dies this long after the event
-RETRY_KEY_LIFETIME = 24 * 3600.0
-TEST_WEBHOOK_PER_HOUR = 60
-
-CHANNEL_ID_RE = re.compile(r"^\d{6,16}$")
-CHANNEL_SECRET_RE = re.compile(r"^[0-9a-f]{32}$")
-BASIC_ID_RE = re.compile(r"^@[0-9a-z._-]{1,40}$", re.IGNORECASE)
-USER_ID_RE = re.compile(r"^U[0-9a-f]{32}$")
-TO_RE = re.compile(r"^[UCR][0-9a-f]{32}$")
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def now() -> float:
-    return time.time()
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def ulid() -> str:
-    """A ULID: 48-bit millisecond time + 80 random bits, Crockford base32, 26 chars."""
-    value = (now_ms() & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
-    out = []
-    for _ in range(26):
-        out.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
-
-
-def new_user_id() -> str:
-    return "U" + secrets.token_hex(16)
-
-
-def new_channel_id() -> str:
-    return "16" + "".join(secrets.choice("0123456789") for _ in range(8))
-
-
-def new_basic_id() -> str:
-    return "@" + "".join(secrets.choice("0123456789") for _ in range(3)) + \
-        "".join(secrets.choice(_LETTERS) for _ in range(5))
-
-
-def new_access_token() -> str:
-    """Looks like a long-lived channel access token: 172 Base64 characters (with + / =)."""
-    return base64.b64encode(secrets.token_bytes(128)).decode("ascii")
-
-
-def new_quote_token() -> str:
-    return secrets.token_urlsafe(60)
-
-
-def iso_ms(t: float) -> str:
-    """`2020-09-30T05:38:20.031Z` (the test API's timestamp)."""
-    whole = int(t)
-    ms = int(round((t - whole) * 1000))
-    if ms == 1000:
-        whole, ms = whole + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{ms:03d}Z"
-
-
-# --------------------------------------------------------------------------- model
-
-
-@dataclass
-class LineSettings:
-    webhook_timeout: float = 2.0  # LINE counts no answer within 2 s as request_timeout
-    reply_token_lifetime: float = REPLY_TOKEN_LIFETIME
-    test_webhook_per_hour: int = TEST_WEBHOOK_PER_HOUR
-    # Seconds each push takes to answer: lets a test stop a sender in the middle of its sends.
-    push_delay: float = 0.0
-
-    FIELDS = {
-        "webhookTimeout": "webhook_timeout",
-        "replyTokenLifetime": "reply_token_lifetime",
-        "testWebhookPerHour": "test_webhook_per_hour",
-        "pushDelay": "push_delay",
-    }
-
-    def to_json(self) -> dict:
-        return {name: getattr(self, attr) for name, attr in self.FIELDS.items()}
-
-    def update(self, data: dict) -> None:
-        for key, value in data.items():
-            if key not in self.FIELDS:
-                raise ValueError(f"unknown LINE setting {key!r} (known: {', '.join(self.FIELDS)})")
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"LINE setting {key!r} must be a non-negative number (got {value!r})")
-        for key, value in data.items():
-            attr = self.FIELDS[key]
-            setattr(self, attr, int(value) if attr == "test_webhook_per_hour" else float(value))
-
-
-@dataclass
-class AcceptedPush:
-    request_id: str
-    sent_messages: list[dict]
-    at: float
-
-
-@dataclass
-class LineChannel:
-    """A Messaging API channel of a LINE Official Account, as the console shows it."""
-
-    channel_id: str
-    channel_secret: str
-    access_tokens: list[str]
-    basic_id: str
-    bot_user_id: str
-    display_name: str
-    picture_url: str | None = None
-    chat_mode: str = "bot"
-    mark_as_read_mode: str = "auto"
-    webhook_endpoint: str = ""
-    use_webhook: bool = False
-    created: float = field(default_factory=now)
-    retry_keys: dict[str, AcceptedPush] = field(default_factory=dict)
-    test_calls: deque = field(default_factory=deque)
-
-    @property
-    def access_token(self) -> str:
-        return self.access_tokens[0] if self.access_tokens else ""
-
-    def to_json(self) -> dict:
-        data = {
-            "channelId": self.channel_id,
-            "channelSecret": self.channel_secret,
-            "accessToken": self.access_token,
-            "accessTokens": list(self.access_tokens),
-            "basicId": self.basic_id,
-            "botUserId": self.bot_user_id,
-            "displayName": self.display_name,
-            "pictureUrl": self.picture_url,
-            "chatMode": self.chat_mode,
-            "markAsReadMode": self.mark_as_read_mode,
-            "webhookEndpoint": self.webhook_endpoint or None,
-            "useWebhook": self.use_webhook,
-        }
-        return data
-
-    def bot_info(self) -> dict:
-        info = {"userId": self.bot_user_id, "basicId": self.basic_id, "displayName": self.display_name}
-        if self.picture_url:
-            info["pictureUrl"] = self.picture_url
-        info["chatMode"] = self.chat_mode
-        info["markAsReadMode"] = self.mark_as_read_mode
-        return info
-
-
-@dataclass
-class LineUser:
-    """A person with the LINE app (a "customer")."""
-
-    user_id: str
-    display_name: str
-    picture_url: str | None = None
-    language: str | None = "ja"
-    status_message: str | None = None
-
-    def to_json(self) -> dict:
-        return {"userId": self.user_id, "displayName": self.display_name, "pictureUrl": self.picture_url,
-                "language": self.language, "statusMessage": self.status_message}
-
-    def profile(self) -> dict:
-        """`GET /v2/bot/profile/{userId}`: absent values are left out."""
-        data = {"displayName": self.display_name, "userId": self.user_id}
-        for key, value in (("language", self.language), ("pictureUrl", self.picture_url),
-                           ("statusMessage", self.status_message)):
-            if value:
-                data[key] = value
-        return data
-
-
-@dataclass
-class Friendship:
-    status: str = "none"  # "none" (never added), "friend", "blocked"
-    talked: bool = False  # the user has sent the OA a message
-
-    @property
-    def reachable(self) -> bool:
-        """Push reaches the user: a friend, or someone who talked and did not block."""
-        return self.status == "friend" or (self.status == "none" and self.talked)
-
-
-@dataclass
-class ChatEntry:
-    seq: int
-    channel_id: str
-    user_id: str
-    sender: str  # "user" or "bot"
-    message: dict  # what the user sees, with "id"
-    time_ms: int
-    via: str | None = None  # bot messages: "push" or "reply"
-    webhook_event_id: str | None = None  # user messages
-
-    def to_json(self) -> dict:
-        data = {"seq": self.seq, "from": self.sender, "messageId": self.message.get("id"),
-                "message": dict(self.message), "timestamp": self.time_ms}
-        if self.via:
-            data["via"] = self.via
-        if self.webhook_event_id:
-            data["webhookEventId"] = self.webhook_event_id
-        return data
-
-
-@dataclass
-class Content:
-    """Bytes a LINE user sent (image, video, audio, file), served by the data API."""
-
-    channel_id: str
-    data: bytes
-    content_type: str
-    file_name: str | None = None
-
-
-@dataclass
-class ReplyToken:
-    token: str
-    channel_id: str
-    user_id: str
-    event_time: float
-    expires_at: float
-    used: bool = False
-
-
-@dataclass
-class StoredEvent:
-    channel_id: str
-    event: dict
-
-
-# --------------------------------------------------------------------------- state
+from ..clock import now, now_ms
+from .model import (
+    BASIC_ID_RE,
+    CHANNEL_ID_RE,
+    CHANNEL_SECRET_RE,
+    REPLY_TOKEN_MAX_AGE,
+    RETRY_KEY_LIFETIME,
+    USER_ID_RE,
+    AcceptedPush,
+    ChatEntry,
+    Content,
+    Friendship,
+    LineChannel,
+    LineSettings,
+    LineUser,
+    ReplyToken,
+    StoredEvent,
+    new_access_token,
+    new_basic_id,
+    new_channel_id,
+    new_user_id,
+)
+from .validate import endpoint_problem
 
 
 class LineWorld:
@@ -348,14 +127,12 @@ class LineWorld:
             return None
 
     def set_webhook(self, channel: LineChannel, endpoint, use_webhook) -> None:
-        from .webhooks import endpoint_problem
-
         with self.lock:
             if endpoint is not None:
                 if not isinstance(endpoint, str):
                     raise ValueError("endpoint must be a string (the webhook URL)")
                 if endpoint:
-                    problem = endpoint_problem(self.world, endpoint)
+                    problem = endpoint_problem(endpoint, allow_http=self.world.settings.allow_http_urls)
                     if problem:
                         raise ValueError(f"Invalid webhook endpoint URL: {problem}")
                 channel.webhook_endpoint = endpoint
@@ -466,24 +243,3 @@ def _opt_str(value, name: str) -> str | None:
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string")
     return value
-
-
-def attach(world) -> LineWorld:
-    """Put a LineWorld on `world` (once) and make `world.reset()` clear it too."""
-    existing = getattr(world, "line", None)
-    if isinstance(existing, LineWorld):
-        return existing
-    world.line = LineWorld(world)
-    plain_reset = world.reset
-
-    def reset() -> None:
-        with world.lock:
-            plain_reset()
-            world.line.reset()
-
-    world.reset = reset
-    return world.line
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())

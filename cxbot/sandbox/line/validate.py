@@ -1,6 +1,7 @@
-"""Message objects in push / reply bodies, checked as the LINE Platform does (reference A3).
+"""Message objects in push / reply bodies, and webhook URLs, checked as the LINE
+Platform does (reference A2, A3).
 
-Every problem becomes a `{"message", "property"}` detail; the route answers
+Every message problem becomes a `{"message", "property"}` detail; the route answers
 400 `{"message": "The request body has N error(s)", "details": [...]}`.
 The limits are checked here independently of `cxbot.line.messages` (the client's
 own checks), so a mistake in one is caught by the other.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..validate import is_loopback_host
+from ..urls import is_loopback_host
 
 TYPES = ("text", "image", "video", "audio", "location", "sticker", "template", "imagemap", "flex", "textV2",
          "coupon")
@@ -169,3 +170,22 @@ class Checker:
 def quote_token_for(msg: dict) -> bool:
     """Messages that can be quoted later get a quoteToken in sentMessages."""
     return msg.get("type") in ("text", "textV2", "sticker", "image", "video")
+
+
+ENDPOINT_MAX = 500
+
+
+def endpoint_problem(url: str, *, allow_http: bool) -> str | None:
+    """Why LINE would refuse `url` as a webhook endpoint, or None. https is required;
+    the sandbox also accepts http for loopback hosts (a laptop demo), or for any host
+    with `allow_http` (the sandbox setting allowHttpUrls)."""
+    if not isinstance(url, str) or not url:
+        return "the URL is empty"
+    if len(url) > ENDPOINT_MAX:
+        return f"at most {ENDPOINT_MAX} characters (got {len(url)})"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
+        return "not an https URL"
+    if parts.scheme == "http" and not (is_loopback_host(parts.hostname) or allow_http):
+        return "https is required"
+    return None

@@ -15,35 +15,15 @@
 from __future__ import annotations
 
 import copy
-from urllib.parse import urlsplit
 
 import httpx
 
-from ..callbacks import (  # the sandbox's own signer (the docs' HMAC-SHA256), not the product's
-    encode_body,
-    sign,
-)
-from ..validate import is_loopback_host
-from .state import LineChannel, LineWorld, StoredEvent, iso_ms, now, now_ms, ulid
+from ..clock import iso_ms, now, now_ms
+from ..signing import encode_body, sign
+from .model import LineChannel, StoredEvent, ulid
+from .state import LineWorld
 
-ENDPOINT_MAX = 500
 USER_AGENT = "LineBotWebhook/2.0"
-
-
-def endpoint_problem(world, url: str) -> str | None:
-    """Why LINE would refuse `url` as a webhook endpoint, or None. https is required;
-    the sandbox also accepts http for loopback hosts (a laptop demo), or for any host
-    when the sandbox setting allowHttpUrls is on."""
-    if not isinstance(url, str) or not url:
-        return "the URL is empty"
-    if len(url) > ENDPOINT_MAX:
-        return f"at most {ENDPOINT_MAX} characters (got {len(url)})"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
-        return "not an https URL"
-    if parts.scheme == "http" and not (is_loopback_host(parts.hostname) or world.settings.allow_http_urls):
-        return "https is required"
-    return None
 
 
 # --------------------------------------------------------------------------- events

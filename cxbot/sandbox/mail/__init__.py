@@ -6,8 +6,9 @@ and a control API.
     SMTP catcher                catcher.py   CXBOT_SMTP_URL=smtp://127.0.0.1:<start_catcher(world)>
 
 Module map: state (world.mail: what cxbot sent, what customers sent, settings,
-threading), catcher (aiosmtpd server), customer (building and delivering mail,
-Gmail's forwarding confirmation), control (/_sandbox/mail).
+threading), catcher (the relay cxbot sends through), listener (aiosmtpd on a port of
+its own, port 0 included), customer (building and delivering mail, Gmail's
+forwarding confirmation), control (/_sandbox/mail).
 
 The catcher is not started by `create_app`: call `start_catcher(world)` (or
 `POST /_sandbox/mail/catcher/start`) and give cxbot its port; `stop_catcher(world)`
@@ -20,12 +21,11 @@ from flask import Flask
 
 from . import control
 from .catcher import catcher_state, start_catcher, stop_catcher
-from .state import MailWorld, attach
+from .state import MailWorld
 
 
 def install(app: Flask) -> None:
-    attach(app.world)
     app.register_blueprint(control.bp)
 
 
-__all__ = ["install", "start_catcher", "stop_catcher", "catcher_state", "MailWorld"]
+__all__ = ["MailWorld", "catcher_state", "install", "start_catcher", "stop_catcher"]

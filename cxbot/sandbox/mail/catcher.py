@@ -17,9 +17,9 @@ import threading
 
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from cxbot.mail.receiver import PortZeroController
-
-from .state import CaughtMail, MailWorld, attach, now, read_mail
+from ..clock import now
+from .listener import SmtpListener
+from .state import CaughtMail, MailWorld, read_mail
 
 log = logging.getLogger("cxbot.sandbox.mail")
 
@@ -70,7 +70,7 @@ class Catcher:
         self.mail = mail
         self.host = host
         self.wanted_port = port
-        self.controller: PortZeroController | None = None
+        self.listener: SmtpListener | None = None
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):
@@ -85,34 +85,27 @@ class Catcher:
 
     @property
     def port(self) -> int:
-        return int(self.controller.port) if self.controller else self.wanted_port
+        return self.listener.port if self.listener else self.wanted_port
 
     def start(self) -> int:
-        controller = PortZeroController(_Handler(self.mail), hostname=self.host, port=self.wanted_port,
-                                 server_hostname="smtp.sandbox.invalid", data_size_limit=MAX_BYTES,
-                                 authenticator=self._authenticate, auth_require_tls=False,
-                                 auth_exclude_mechanism=["CRAM-MD5"])
-        try:
-            controller.start()
-        except BaseException:
-            try:
-                controller.stop()
-            except Exception:
-                pass
-            raise
-        self.controller = controller
+        listener = SmtpListener(_Handler(self.mail), self.host, self.wanted_port,
+                                server_hostname="smtp.sandbox.invalid", data_size_limit=MAX_BYTES,
+                                authenticator=self._authenticate, auth_require_tls=False,
+                                auth_exclude_mechanism=["CRAM-MD5"])
+        listener.start()
+        self.listener = listener
         return self.port
 
     def stop(self) -> None:
-        controller, self.controller = self.controller, None
-        if controller is not None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
             try:
-                controller.stop()
+                listener.stop()
             except Exception:
                 log.debug("catcher stop", exc_info=True)
 
     def to_json(self) -> dict:
-        return {"running": self.controller is not None, "host": self.host, "port": self.port}
+        return {"running": self.listener is not None, "host": self.host, "port": self.port}
 
 
 _start_lock = threading.Lock()
@@ -120,9 +113,9 @@ _start_lock = threading.Lock()
 
 def start_catcher(world, host: str = "127.0.0.1", port: int = 0) -> int:
     """Start the world's SMTP catcher (once) and return its port."""
-    mail = attach(world)
+    mail = world.mail
     with _start_lock:
-        if mail.catcher is not None and mail.catcher.controller is not None:
+        if mail.catcher is not None and mail.catcher.listener is not None:
             if port and port != mail.catcher.port:
                 raise ValueError(f"the catcher is already running on port {mail.catcher.port}")
             return mail.catcher.port
@@ -134,9 +127,7 @@ def start_catcher(world, host: str = "127.0.0.1", port: int = 0) -> int:
 
 
 def stop_catcher(world) -> None:
-    mail = getattr(world, "mail", None)
-    if mail is None:
-        return
+    mail = world.mail
     with _start_lock:
         catcher, mail.catcher = mail.catcher, None
     if catcher is not None:
@@ -144,8 +135,7 @@ def stop_catcher(world) -> None:
 
 
 def catcher_state(world) -> dict:
-    mail = attach(world)
-    catcher = mail.catcher
+    catcher = world.mail.catcher
     if catcher is None:
         return {"running": False, "host": None, "port": None}
     return catcher.to_json()

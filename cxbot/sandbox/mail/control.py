@@ -39,12 +39,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from ..clock import now
 from ..errors import ControlError, control_errors
 from ..errors import created as _created
 from ..errors import json_body as _body
 from . import customer
 from .catcher import catcher_state, start_catcher, stop_catcher
-from .state import CatcherFault, MailWorld, SentMail, attachment_bytes, now, read_mail
+from .state import CatcherFault, MailWorld, SentMail, attachment_bytes, read_mail
 
 bp = Blueprint("sandbox_mail_control", __name__, url_prefix="/_sandbox/mail")
 

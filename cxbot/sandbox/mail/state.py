@@ -2,7 +2,7 @@
 what the sandbox's email customers sent, delivery settings and catcher faults.
 
 It lives on the sandbox World as `world.mail` and shares `world.lock`.
-`world.reset()` clears the mail lists too, but keeps the settings and a running
+`world.reset()` clears the mail lists, but keeps the settings and a running
 catcher (cxbot is configured with its port).
 
 The sandbox reads mail with the standard library only, not with `cxbot.mail`: it
@@ -15,18 +15,11 @@ import email
 import email.policy
 import email.utils
 import re
-import time
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 
-
-def now() -> float:
-    return time.time()
-
-
-def iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(t))) + f".{int((t % 1) * 1000):03d}Z"
+from ..clock import iso_ms
 
 
 @dataclass
@@ -189,7 +182,7 @@ class CaughtMail:
         p = self.parsed
         out = {
             "seq": self.seq,
-            "receivedAt": iso(self.received_at),
+            "receivedAt": iso_ms(self.received_at),
             "envelopeFrom": self.envelope_from,
             "envelopeTo": list(self.envelope_to),
             "authUser": self.auth_user,
@@ -226,7 +219,7 @@ class SentMail:
         out = {
             "seq": self.seq,
             "kind": self.kind,
-            "sentAt": iso(self.sent_at),
+            "sentAt": iso_ms(self.sent_at),
             **{k: p[k] for k in ("from", "fromName", "to", "cc", "subject", "messageId", "inReplyTo", "references",
                                  "date", "text", "attachments")},
             "envelopeFrom": self.envelope_from,
@@ -333,20 +326,3 @@ def thread(items: list[dict]) -> list[dict]:
     for t in threads:
         t.pop("_last")
     return threads
-
-
-def attach(world) -> MailWorld:
-    """Put a MailWorld on `world` (once) and make `world.reset()` clear it too."""
-    existing = getattr(world, "mail", None)
-    if isinstance(existing, MailWorld):
-        return existing
-    world.mail = MailWorld(world)
-    plain_reset = world.reset
-
-    def reset() -> None:
-        with world.lock:
-            plain_reset()
-            world.mail.reset()
-
-    world.reset = reset
-    return world.mail

@@ -14,7 +14,7 @@ from .api import (
     SCOPES_USER_EMAIL,
     SCOPES_USER_PROFILE,
     require_token,
-    world,
+    works,
 )
 from .errors import invalid, not_found
 
@@ -26,7 +26,7 @@ def get_user(user_id: str):
     token = require_token(*SCOPES_USER, *SCOPES_USER_PROFILE, *SCOPES_USER_EMAIL)
     if user_id == "me":
         raise invalid("userId: 'me' cannot be used with a service account token")
-    user = world().find_user(user_id)
+    user = works().find_user(user_id)
     if user is None:
         raise not_found(f"user {user_id!r} not found")
     scopes = set(token.scopes)

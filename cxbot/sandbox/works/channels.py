@@ -11,6 +11,7 @@ import math
 
 from flask import Blueprint, jsonify
 
+from ..clock import now
 from .api import (
     SCOPES_CHANNEL_READ,
     SCOPES_MESSAGE,
@@ -19,11 +20,12 @@ from .api import (
     json_body,
     page,
     require_token,
-    world,
+    works,
 )
 from .callbacks import envelope
 from .errors import ApiError, forbidden, invalid, not_found
-from .world import Bot, Room, World, now
+from .model import Bot, Room
+from .state import WorksWorld
 
 bp = Blueprint("sandbox_channels", __name__, url_prefix="/v1.0")
 
@@ -32,7 +34,7 @@ TITLE_MAX = 1000
 WINDOW = 60.0
 
 
-def take_creation_slot(w: World) -> dict:
+def take_creation_slot(w: WorksWorld) -> dict:
     """Count one room creation against the rolling-minute limit; 429 when it is used up."""
     with w.lock:
         limit = w.settings.channel_create_per_minute
@@ -55,7 +57,7 @@ def take_creation_slot(w: World) -> dict:
         }
 
 
-def _room_of_bot(w: World, bot: Bot, channel_id: str) -> Room:
+def _room_of_bot(w: WorksWorld, bot: Bot, channel_id: str) -> Room:
     with w.lock:
         room = w.rooms.get(channel_id)
         if room is None or room.bot_id != bot.bot_id or room.bot_left:
@@ -66,7 +68,7 @@ def _room_of_bot(w: World, bot: Bot, channel_id: str) -> Room:
 @bp.post("/bots/<bot_id>/channels")
 def create_channel(bot_id: str):
     require_token(*SCOPES_MESSAGE)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     rate_headers = take_creation_slot(w)
     data = json_body()
@@ -109,7 +111,7 @@ def create_channel(bot_id: str):
 @bp.get("/bots/<bot_id>/channels/<channel_id>")
 def get_channel(bot_id: str, channel_id: str):
     require_token(*SCOPES_CHANNEL_READ)
-    w = world()
+    w = works()
     room = _room_of_bot(w, get_bot(bot_id), channel_id)
     return jsonify({
         "domainId": room.domain_id,
@@ -122,7 +124,7 @@ def get_channel(bot_id: str, channel_id: str):
 @bp.get("/bots/<bot_id>/channels/<channel_id>/members")
 def list_members(bot_id: str, channel_id: str):
     require_token(*SCOPES_CHANNEL_READ)
-    w = world()
+    w = works()
     room = _room_of_bot(w, get_bot(bot_id), channel_id)
     with w.lock:
         members = list(room.members)
@@ -132,7 +134,7 @@ def list_members(bot_id: str, channel_id: str):
 @bp.delete("/bots/<bot_id>/channels/<channel_id>")
 def leave_channel(bot_id: str, channel_id: str):
     require_token(*SCOPES_MESSAGE)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     room = _room_of_bot(w, bot, channel_id)
     with w.lock:

@@ -1,19 +1,20 @@
-"""Shared plumbing of the `/v1.0` API: Bearer tokens and scopes, JSON bodies,
-path lookups, paging, and the JSON error handlers.
+"""Shared plumbing of the `/v1.0` routes: Bearer tokens and scopes, JSON bodies,
+path lookups, paging, empty and 201 answers.
 
 The routes live in `messages.py`, `bots.py`, `channels.py`, `users.py` and
-`files.py`; `register(app)` mounts them all.
+`files.py`, which import from here; `works.install(app)` mounts them.
 """
 
 from __future__ import annotations
 
 import base64
 
-from flask import Flask, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, jsonify, request
 
-from .errors import ApiError, forbidden, invalid, not_found, unauthorized
-from .world import AccessToken, Bot, World, now
+from ..clock import now
+from .errors import forbidden, invalid, not_found, unauthorized
+from .model import AccessToken, Bot
+from .state import WorksWorld
 
 # Which scopes let a token call which kind of endpoint (reference §1.8, §4, §5, §6).
 SCOPES_BOT_ADMIN = ("bot",)
@@ -25,8 +26,8 @@ SCOPES_USER_PROFILE = ("user.profile.read",)
 SCOPES_USER_EMAIL = ("user.email.read",)
 
 
-def world() -> World:
-    return current_app.world
+def works() -> WorksWorld:
+    return current_app.world.works
 
 
 def require_token(*scopes: str) -> AccessToken:
@@ -38,7 +39,7 @@ def require_token(*scopes: str) -> AccessToken:
     if scheme != "Bearer" or not value.strip():
         raise unauthorized("Authorization header must be 'Bearer <access token>' (one space after Bearer)")
     value = value.strip()
-    w = world()
+    w = works()
     with w.lock:
         token = w.access_tokens.get(value)
         if token is None:
@@ -61,7 +62,7 @@ def json_body() -> dict:
 
 
 def get_bot(bot_id: str) -> Bot:
-    bot = world().live_bot(bot_id)
+    bot = works().live_bot(bot_id)
     if bot is None:
         raise not_found(f"bot {bot_id} not found")
     return bot
@@ -101,28 +102,3 @@ def created(body=None, status: int = 201):
     resp.status_code = status
     return resp
 
-
-def register(app: Flask) -> None:
-    from . import bots, channels, files, messages, users
-
-    for module in (messages, bots, channels, users, files):
-        app.register_blueprint(module.bp)
-
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return exc.response()
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        # Unknown paths / wrong methods under the platform prefixes answer in the
-        # platform's JSON shape; elsewhere keep werkzeug's page.
-        if request.path.startswith("/v1.0/"):
-            code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.code, "ERROR")
-            resp = jsonify({"code": code, "description": f"{exc.name}: {request.method} {request.path}"})
-            resp.status_code = exc.code or 500
-            return resp
-        if request.path.startswith("/_sandbox/"):
-            resp = jsonify({"error": f"{exc.name}: {request.method} {request.path}"})
-            resp.status_code = exc.code or 500
-            return resp
-        return exc

@@ -13,16 +13,18 @@ import mimetypes
 
 from flask import Blueprint, jsonify, redirect, request, send_file
 
+from ..clock import now
 from .api import (
     SCOPES_CHANNEL_READ,
     SCOPES_MESSAGE,
     get_bot,
     json_body,
     require_token,
-    world,
+    works,
 )
 from .errors import ApiError, invalid, not_found
-from .world import UPLOAD_URL_LIFETIME, Attachment, World, now
+from .model import UPLOAD_URL_LIFETIME, Attachment
+from .state import WorksWorld
 
 bp = Blueprint("sandbox_files", __name__)
 
@@ -33,7 +35,7 @@ def guess_type(file_name: str) -> str:
     return mimetypes.guess_type(file_name)[0] or "application/octet-stream"
 
 
-def store_file(w: World, file_name: str, data: bytes, content_type: str | None, bot_id: int | None) -> Attachment:
+def store_file(w: WorksWorld, file_name: str, data: bytes, content_type: str | None, bot_id: int | None) -> Attachment:
     """A file already uploaded (what a user sends a bot): returns its attachment."""
     att = w.new_attachment(file_name, bot_id)
     with w.lock:
@@ -57,14 +59,14 @@ def create_attachment(bot_id: str):
         raise invalid("fileName: required (the name of the file to upload)")
     if len(name) > FILE_NAME_MAX:
         raise invalid(f"fileName: must be at most {FILE_NAME_MAX} characters (got {len(name)})")
-    att = world().new_attachment(name, bot.bot_id)
+    att = works().new_attachment(name, bot.bot_id)
     return jsonify({"fileId": att.file_id, "uploadUrl": f"{_base_url()}/_upload/{att.upload_id}"})
 
 
 @bp.post("/_upload/<upload_id>")
 def upload(upload_id: str):
     require_token()
-    w = world()
+    w = works()
     att = w.attachment_by("upload_id", upload_id)
     if att is None:
         raise not_found("upload URL not found")
@@ -91,7 +93,7 @@ def upload(upload_id: str):
 def download_redirect(bot_id: str, file_id: str):
     require_token(*SCOPES_CHANNEL_READ)
     get_bot(bot_id)
-    w = world()
+    w = works()
     with w.lock:
         att = w.attachments.get(file_id)
         if att is None or not att.uploaded:
@@ -108,7 +110,7 @@ def file_response(att: Attachment):
 
 @bp.get("/_download/<download_id>")
 def download(download_id: str):
-    att = world().attachment_by("download_id", download_id)
+    att = works().attachment_by("download_id", download_id)
     if att is None or not att.uploaded:
         raise not_found("download URL not found")
     return file_response(att)

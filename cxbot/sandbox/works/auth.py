@@ -11,8 +11,10 @@ from urllib.parse import unquote
 import jwt
 from flask import Blueprint, current_app, jsonify, request
 
+from ..clock import now
 from .errors import OAuthError
-from .world import ClientApp, World, now
+from .model import ClientApp
+from .state import WorksWorld
 
 bp = Blueprint("sandbox_auth", __name__)
 
@@ -21,8 +23,8 @@ MAX_JWT_LIFETIME = 3600
 IAT_FUTURE_LEEWAY = 300
 
 
-def _world() -> World:
-    return current_app.world
+def _works() -> WorksWorld:
+    return current_app.world.works
 
 
 def _bad(error: str, description: str, status: int = 400) -> OAuthError:
@@ -56,8 +58,8 @@ def _client(form) -> ClientApp:
     client_id = form.get("client_id", "").strip()
     if not client_id:
         raise _bad("invalid_request", "client_id is required")
-    with _world().lock:
-        app = _world().apps.get(client_id)
+    with _works().lock:
+        app = _works().apps.get(client_id)
     if app is None:
         raise _bad("invalid_client", f"client_id {client_id!r} is not a registered app", 401)
     secret = form.get("client_secret", "")
@@ -135,9 +137,9 @@ def _jwt_grant(form):
                    f"scope {' '.join(missing)} is not granted to this app (app scopes: {' '.join(app.scopes)})")
 
     scopes = tuple(dict.fromkeys(requested))
-    world = _world()
-    access = world.issue_access_token(app, scopes)
-    refresh = world.issue_refresh_token(app, scopes)
+    works = _works()
+    access = works.issue_access_token(app, scopes)
+    refresh = works.issue_refresh_token(app, scopes)
     return _token_response(app, access.token, refresh.token, scopes)
 
 
@@ -146,9 +148,9 @@ def _refresh_grant(form):
     value = form.get("refresh_token", "").strip()
     if not value:
         raise _bad("invalid_request", "refresh_token is required")
-    world = _world()
-    with world.lock:
-        stored = world.refresh_tokens.get(value)
+    works = _works()
+    with works.lock:
+        stored = works.refresh_tokens.get(value)
         if stored is None:
             raise _bad("invalid_grant", "refresh_token is unknown")
         if stored.client_id != app.client_id:
@@ -157,17 +159,17 @@ def _refresh_grant(form):
             raise _bad("invalid_grant", "refresh_token was replaced by a newer one (refresh token rotation is on)")
         if stored.expires_at <= now():
             raise _bad("invalid_grant", "refresh_token has expired (refresh tokens last 90 days)")
-        access = world.issue_access_token(app, stored.scopes)
+        access = works.issue_access_token(app, stored.scopes)
         new_refresh = None
         if app.refresh_rotation:
             stored.active = False
-            new_refresh = world.issue_refresh_token(app, stored.scopes).token
+            new_refresh = works.issue_refresh_token(app, stored.scopes).token
     return _token_response(app, access.token, new_refresh, stored.scopes)
 
 
 def _token_response(app: ClientApp, access: str, refresh: str | None, scopes: tuple[str, ...]):
-    with _world().lock:
-        as_string = _world().settings.expires_in_as_string
+    with _works().lock:
+        as_string = _works().settings.expires_in_as_string
     body = {"access_token": access}
     if refresh:
         body["refresh_token"] = refresh

@@ -12,30 +12,22 @@ HTTP status; events caused by an API call (`join`, `joined`, `leave`, `begin` on
 bot's first message) are delivered in the background, as the real platform does,
 so that a bot server calling the API inside its own callback handler never waits on
 itself. `Deliverer.wait_idle()` lets tests wait for those.
+
+The signature is the sandbox's own (signing.py), written from the docs.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import httpx
 
-from .world import Bot, World, iso_ms, now
-
-
-def encode_body(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def sign(secret: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+from ..clock import iso_ms, now
+from ..signing import encode_body, sign
+from .model import Bot
 
 
 def envelope(event_type: str, *, domain_id: int, user_id: str | None = None,
@@ -77,8 +69,17 @@ class _Job:
     result: dict | None = None
 
 
+class CallbackHost(Protocol):
+    """What a deliverer needs of the state that owns it (state.WorksWorld)."""
+
+    lock: threading.RLock
+    settings: Any  # its callback_timeout, in seconds
+
+    def log_callback(self, entry: dict) -> None: ...
+
+
 class Deliverer:
-    def __init__(self, world: World):
+    def __init__(self, world: CallbackHost):
         self.world = world
         self._cond = threading.Condition()
         self._queue: deque[_Job] = deque()
@@ -174,18 +175,16 @@ class Deliverer:
         return {"sent": True, "status": resp.status_code, "error": error, "_response": resp.text[:500]}
 
     def _log(self, bot_id: int, url: str, obj, status, error, *, sent: bool, response: str | None = None) -> None:
-        with self.world.lock:
-            entry = {
-                "id": len(self.world.callback_log) + 1,
-                "botId": bot_id,
-                "url": url,
-                "type": obj.get("type") if isinstance(obj, dict) else None,
-                "body": obj,
-                "sent": sent,
-                "status": status,
-                "error": error,
-                "time": now(),
-            }
-            if response:
-                entry["response"] = response
-            self.world.log_callback(entry)
+        entry = {
+            "botId": bot_id,
+            "url": url,
+            "type": obj.get("type") if isinstance(obj, dict) else None,
+            "body": obj,
+            "sent": sent,
+            "status": status,
+            "error": error,
+            "time": now(),
+        }
+        if response:
+            entry["response"] = response
+        self.world.log_callback(entry)

@@ -9,6 +9,7 @@ import secrets
 
 from flask import Blueprint, jsonify, request
 
+from ..clock import now
 from .api import (
     SCOPES_BOT_ADMIN,
     SCOPES_BOT_READ,
@@ -17,19 +18,18 @@ from .api import (
     json_body,
     page,
     require_token,
-    world,
+    works,
 )
 from .errors import invalid, not_found
-from .validate import LANGUAGES, ContentError, check_url
-from .world import (
+from .model import (
     CALLBACK_MESSAGE_TYPES,
     CHANNEL_EVENTS,
     DEFAULT_CHANNEL_EVENTS,
     Bot,
     BotDomain,
-    World,
-    now,
 )
+from .state import WorksWorld
+from .validate import LANGUAGES, ContentError, check_url
 
 bp = Blueprint("sandbox_bots", __name__, url_prefix="/v1.0")
 
@@ -69,7 +69,7 @@ def _bool(data: dict, key: str) -> bool:
     return data[key]
 
 
-def _user_list(w: World, data: dict, key: str, lo: int, hi: int) -> list[str]:
+def _user_list(w: WorksWorld, data: dict, key: str, lo: int, hi: int) -> list[str]:
     value = data[key]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise invalid(f"{key}: must be an array of {lo} to {hi} user IDs")
@@ -93,7 +93,7 @@ def _subset(data: dict, key: str, allowed: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _url(w: World, data: dict, key: str, *, allow_empty: bool) -> str:
+def _url(w: WorksWorld, data: dict, key: str, *, allow_empty: bool) -> str:
     value = data[key]
     if allow_empty and value == "":
         return ""
@@ -117,7 +117,7 @@ def _i18n(data: dict, key: str, inner: str, max_len: int) -> list:
     return value
 
 
-def parse_bot_fields(w: World, data: dict, *, full: bool) -> dict:
+def parse_bot_fields(w: WorksWorld, data: dict, *, full: bool) -> dict:
     """Validate the given bot properties -> {attribute: value}.
 
     full=True (POST, PUT): required fields must be present and omitted optional
@@ -192,7 +192,7 @@ def _apply(bot: Bot, fields: dict) -> None:
 @bp.post("/bots")
 def create_bot():
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     data = json_body()
     fields = parse_bot_fields(w, data, full=True)
     _check_callback(fields)
@@ -211,7 +211,7 @@ def create_bot():
 @bp.get("/bots")
 def list_bots():
     require_token(*SCOPES_BOT_READ)
-    w = world()
+    w = works()
     with w.lock:
         bots = [b.to_api_summary() for b in w.bots.values() if not b.deleted]
     return jsonify(page(bots, "bots"))
@@ -220,14 +220,14 @@ def list_bots():
 @bp.get("/bots/<bot_id>")
 def get_bot_route(bot_id: str):
     require_token(*SCOPES_BOT_READ)
-    with world().lock:
+    with works().lock:
         return jsonify(get_bot(bot_id).to_api())
 
 
 @bp.put("/bots/<bot_id>")
 def put_bot(bot_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     fields = parse_bot_fields(w, json_body(), full=True)
     _check_callback(fields)
@@ -239,7 +239,7 @@ def put_bot(bot_id: str):
 @bp.patch("/bots/<bot_id>")
 def patch_bot(bot_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     fields = parse_bot_fields(w, json_body(), full=False)
     with w.lock:
@@ -252,7 +252,7 @@ def patch_bot(bot_id: str):
 @bp.delete("/bots/<bot_id>")
 def delete_bot(bot_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     # Its group rooms lose it; being deleted, it gets no `leave` callback.
     w.delete_bot(bot)
@@ -291,7 +291,7 @@ def _registered(bot: Bot, domain_id: int) -> BotDomain:
 @bp.post("/bots/<bot_id>/domains/<domain_id>")
 def register_domain(bot_id: str, domain_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     did = _domain_id(domain_id)
     data = json_body() if _has_body() else {}
@@ -310,7 +310,7 @@ def register_domain(bot_id: str, domain_id: str):
 def update_domain(bot_id: str, domain_id: str):
     """PUT replaces both flags (unspecified ones reset); PATCH changes only those given."""
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     did = _domain_id(domain_id)
     data = json_body()
@@ -323,14 +323,14 @@ def update_domain(bot_id: str, domain_id: str):
 @bp.get("/bots/<bot_id>/domains/<domain_id>")
 def get_domain(bot_id: str, domain_id: str):
     require_token(*SCOPES_BOT_READ)
-    with world().lock:
+    with works().lock:
         return jsonify(_registered(get_bot(bot_id), _domain_id(domain_id)).to_api())
 
 
 @bp.delete("/bots/<bot_id>/domains/<domain_id>")
 def delete_domain(bot_id: str, domain_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    with world().lock:
+    with works().lock:
         bot = get_bot(bot_id)
         did = _domain_id(domain_id)
         _registered(bot, did)
@@ -341,7 +341,7 @@ def delete_domain(bot_id: str, domain_id: str):
 @bp.get("/bots/<bot_id>/domains")
 def list_domains(bot_id: str):
     require_token(*SCOPES_BOT_READ)
-    with world().lock:
+    with works().lock:
         bot = get_bot(bot_id)
         domains = [d.to_api() for d in bot.domains.values()]
     return jsonify(page(domains, "domains"))
@@ -350,7 +350,7 @@ def list_domains(bot_id: str):
 @bp.post("/bots/<bot_id>/domains/<domain_id>/members")
 def add_domain_member(bot_id: str, domain_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     data = json_body()
     ident = data.get("userId")
     if not isinstance(ident, str) or not ident:
@@ -369,7 +369,7 @@ def add_domain_member(bot_id: str, domain_id: str):
 @bp.get("/bots/<bot_id>/domains/<domain_id>/members")
 def list_domain_members(bot_id: str, domain_id: str):
     require_token(*SCOPES_BOT_READ)
-    with world().lock:
+    with works().lock:
         dom = _registered(get_bot(bot_id), _domain_id(domain_id))
         members = [{"userId": m} for m in dom.members]
     return jsonify(page(members, "members"))
@@ -378,7 +378,7 @@ def list_domain_members(bot_id: str, domain_id: str):
 @bp.delete("/bots/<bot_id>/domains/<domain_id>/members/<user_id>")
 def remove_domain_member(bot_id: str, domain_id: str, user_id: str):
     require_token(*SCOPES_BOT_ADMIN)
-    w = world()
+    w = works()
     with w.lock:
         dom = _registered(get_bot(bot_id), _domain_id(domain_id))
         user = w.find_user(user_id)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .api import SCOPES_MESSAGE, created, get_bot, json_body, require_token, world
+from .api import SCOPES_MESSAGE, created, get_bot, json_body, require_token, works
 from .callbacks import envelope
 from .errors import forbidden, invalid, not_found
+from .model import Room
+from .state import WorksWorld
 from .validate import ContentError, Context, validate_content
-from .world import Room, World
 
 bp = Blueprint("sandbox_messages", __name__, url_prefix="/v1.0")
 
 
-def content_context(w: World) -> Context:
+def content_context(w: WorksWorld) -> Context:
     def file_exists(file_id: str) -> str | None:
         with w.lock:
             att = w.attachments.get(file_id)
@@ -33,7 +34,7 @@ def message_content() -> dict:
         raise invalid("content: required (the message object)")
     content = body["content"]
     try:
-        validate_content(content, content_context(world()))
+        validate_content(content, content_context(works()))
     except ContentError as exc:
         raise invalid(str(exc)) from None
     return content
@@ -50,7 +51,7 @@ def begin_event_if_new(room: Room, user_id: str) -> dict | None:
 @bp.post("/bots/<bot_id>/users/<user_id>/messages")
 def send_to_user(bot_id: str, user_id: str):
     require_token(*SCOPES_MESSAGE)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     user = w.find_user(user_id)
     if user is None:
@@ -75,7 +76,7 @@ def send_to_user(bot_id: str, user_id: str):
 @bp.post("/bots/<bot_id>/channels/<channel_id>/messages")
 def send_to_channel(bot_id: str, channel_id: str):
     require_token(*SCOPES_MESSAGE)
-    w = world()
+    w = works()
     bot = get_bot(bot_id)
     with w.lock:
         room = w.rooms.get(channel_id)

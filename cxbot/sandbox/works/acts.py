@@ -9,11 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 
+from ..errors import ControlError
 from .callbacks import envelope
-from .errors import ControlError
 from .files import store_file
-from .validate import pressables
-from .world import (
+from .model import (
     CALLBACK_MESSAGE_TYPES,
     CHANNEL_EVENTS,
     DEFAULT_DOMAIN_ID,
@@ -21,8 +20,9 @@ from .world import (
     Message,
     Room,
     User,
-    World,
 )
+from .pressables import pressables
+from .state import WorksWorld
 
 READ_ONLY_TEXT = {
     "bot deleted": "the bot was deleted; this room is read-only",
@@ -33,7 +33,7 @@ READ_ONLY_TEXT = {
 # --------------------------------------------------------------------------- lookups
 
 
-def get_user(w: World, ident) -> User:
+def get_user(w: WorksWorld, ident) -> User:
     if not isinstance(ident, str) or not ident:
         raise ControlError(400, "userId is required")
     user = w.find_user(ident)
@@ -42,7 +42,7 @@ def get_user(w: World, ident) -> User:
     return user
 
 
-def get_bot(w: World, bot_id) -> Bot:
+def get_bot(w: WorksWorld, bot_id) -> Bot:
     """A bot, deleted ones included (their rooms still exist)."""
     if bot_id is None:
         raise ControlError(400, "botId is required")
@@ -52,14 +52,14 @@ def get_bot(w: World, bot_id) -> Bot:
     return bot
 
 
-def _refuse_if_read_only(w: World, room: Room) -> None:
+def _refuse_if_read_only(w: WorksWorld, room: Room) -> None:
     reason = w.room_read_only_reason(room)
     if reason:
         raise ControlError(409, READ_ONLY_TEXT[reason], code=reason.replace(" ", "_"), roomId=room.room_id,
                            readOnly=True)
 
 
-def room_for_act(w: World, user: User, bot_id, channel_id) -> tuple[Room, Bot]:
+def room_for_act(w: WorksWorld, user: User, bot_id, channel_id) -> tuple[Room, Bot]:
     """The room a user acts in: the group room `channel_id`, or the 1:1 room with the bot."""
     with w.lock:
         if channel_id:
@@ -108,7 +108,7 @@ def _begin(room: Room, user: User) -> dict | None:
     return envelope("begin", user_id=user.user_id, channel_id=room.channel_id, domain_id=user.domain_id)
 
 
-def _deliver(w: World, bot: Bot, events: list[tuple[dict, str | None]]) -> dict:
+def _deliver(w: WorksWorld, bot: Bot, events: list[tuple[dict, str | None]]) -> dict:
     """Send events in order, waiting for each; report the last one (the one the act was about)."""
     result = {"sent": False, "status": None, "error": None}
     for event, content_type in events:
@@ -119,7 +119,7 @@ def _deliver(w: World, bot: Bot, events: list[tuple[dict, str | None]]) -> dict:
 # --------------------------------------------------------------------------- acts
 
 
-def send_message(w: World, data: dict) -> dict:
+def send_message(w: WorksWorld, data: dict) -> dict:
     """`act/message`: the user types (or sends) something in a room."""
     user = get_user(w, data.get("userId"))
     content = data.get("content")
@@ -148,7 +148,7 @@ def send_message(w: World, data: dict) -> dict:
     return {"roomId": room.room_id, "messageId": msg.message_id, "callback": callback}
 
 
-def open_room(w: World, data: dict) -> dict:
+def open_room(w: WorksWorld, data: dict) -> dict:
     """`act/open`: the user opens a room in the client. Opening a 1:1 room with a bot
     for the first time starts it: `begin` (reference §2.5), once; the first message
     sends it instead when the room was never opened."""
@@ -161,7 +161,7 @@ def open_room(w: World, data: dict) -> dict:
     return {"roomId": room.room_id, "event": "begin", "callback": _deliver(w, bot, [(begin, None)])}
 
 
-def send_file(w: World, data: dict) -> dict:
+def send_file(w: WorksWorld, data: dict) -> dict:
     """`act/file`: the user sends an image or a file; the bot gets `{"type", "fileId"}`."""
     user = get_user(w, data.get("userId"))
     name = data.get("fileName")
@@ -183,7 +183,7 @@ def send_file(w: World, data: dict) -> dict:
     return result
 
 
-def press(w: World, data: dict) -> dict:
+def press(w: WorksWorld, data: dict) -> dict:
     """`act/press`: the user presses a button or quick-reply item of a bot message."""
     user = get_user(w, data.get("userId"))
     message_id = data.get("messageId")
@@ -228,7 +228,7 @@ def _pick(msg: Message, data: dict) -> dict:
     raise ControlError(404, f"message {msg.message_id} has no button labelled {label!r}", labels=labels)
 
 
-def _press_item(w: World, user: User, room: Room, item: dict) -> tuple[dict, list]:
+def _press_item(w: WorksWorld, user: User, room: Room, item: dict) -> tuple[dict, list]:
     """Record what pressing `item` shows in the room; return (result, events to deliver).
 
     Called with w.lock held."""
@@ -265,7 +265,7 @@ def _press_item(w: World, user: User, room: Room, item: dict) -> tuple[dict, lis
     return out, events
 
 
-def send_event(w: World, data: dict) -> dict:
+def send_event(w: WorksWorld, data: dict) -> dict:
     """`act/event`: send one begin/end/join/leave/joined/left event (for event-parsing tests)."""
     kind = data.get("type")
     allowed = [e for e in CHANNEL_EVENTS if e not in ("message", "postback")]
@@ -302,7 +302,7 @@ def send_event(w: World, data: dict) -> dict:
     return {"event": event, "callback": callback}
 
 
-def send_raw(w: World, data: dict) -> dict:
+def send_raw(w: WorksWorld, data: dict) -> dict:
     """`act/raw`: sign any JSON object (or exact text) with the bot secret and POST it."""
     bot = get_bot(w, data.get("botId"))
     if "text" in data:
@@ -320,7 +320,7 @@ def send_raw(w: World, data: dict) -> dict:
     return {"callback": callback}
 
 
-def set_block(w: World, data: dict) -> dict:
+def set_block(w: WorksWorld, data: dict) -> dict:
     """`act/block`: the user blocks (or unblocks) a bot; its messages to them get 403."""
     user = get_user(w, data.get("userId"))
     bot = get_bot(w, data.get("botId"))

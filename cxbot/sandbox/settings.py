@@ -1,0 +1,48 @@
+"""`/_sandbox/settings`: the sandbox's switches, on `world.settings`.
+
+Most shape the LINE WORKS side (whose control API sits at the root of `/_sandbox`);
+`allowHttpUrls` holds for every side. LINE and mail have their own under
+`/_sandbox/line/settings` and `/_sandbox/mail/settings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Settings:
+    channel_create_per_minute: int = 10
+    expires_in_as_string: bool = True
+    # The real platforms want https for callback, webhook, photo and image URLs. The
+    # sandbox also accepts http for loopback hosts (a laptop demo); this switch
+    # accepts http for any host.
+    allow_http_urls: bool = False
+    callback_timeout: float = 10.0
+    max_bots: int = 300
+
+    FIELDS = {
+        "channelCreatePerMinute": ("channel_create_per_minute", int),
+        "expiresInAsString": ("expires_in_as_string", bool),
+        "allowHttpUrls": ("allow_http_urls", bool),
+        "callbackTimeout": ("callback_timeout", (int, float)),
+        "maxBots": ("max_bots", int),
+    }
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, attr) for name, (attr, _) in self.FIELDS.items()}
+
+    def update(self, data: dict) -> None:
+        """Apply a JSON patch; raises ValueError naming the bad field."""
+        for key, value in data.items():
+            if key not in self.FIELDS:
+                raise ValueError(f"unknown setting {key!r} (known: {', '.join(self.FIELDS)})")
+            attr, kind = self.FIELDS[key]
+            if kind is bool:
+                ok = isinstance(value, bool)
+            else:
+                ok = isinstance(value, kind) and not isinstance(value, bool) and value >= 0
+            if not ok:
+                raise ValueError(f"setting {key!r} has the wrong type or value: {value!r}")
+        for key, value in data.items():
+            setattr(self, self.FIELDS[key][0], value)

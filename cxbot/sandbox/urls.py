@@ -1,0 +1,17 @@
+"""Which hosts count as this machine: both platforms want https URLs, and the sandbox
+also takes http for these (a laptop demo)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
