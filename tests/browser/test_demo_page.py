@@ -35,6 +35,9 @@ SCREENSHOTS = Path(os.environ.get("CXBOT_SCREENSHOTS") or Path(__file__).resolve
 WIDTHS = (1280, 400)
 PHONE = 640  # the page's breakpoint: at or below it, the list and the room take turns
 TIMEOUT = 15_000  # ms; the page polls every 1-3 s and the worker takes a moment
+# Every wait, not only the ones that name it: a busy machine (four test processes on two
+# cores) can take more than Playwright's default 5 s to relay a picture.
+expect.set_options(timeout=TIMEOUT)
 
 AGENT = next(u for u in USERS if u.role == "agent")
 EMPLOYEES = [u for u in USERS if u.role == "employee"]
