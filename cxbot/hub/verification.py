@@ -96,7 +96,7 @@ def works_link_callback(ctx: Context, link: ChannelLink, token: str, ok: bool, s
 
 def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     msg = json.loads(body)
-    kind, token, ok, fp = channels.current(msg.get("kind", "line")), msg["token"], msg["ok"], msg.get("fp")
+    kind, token, ok, fp = channels.current(msg.get("kind", channels.LINE.kind)), msg["token"], msg["ok"], msg.get("fp")
     link = links.by_token(ctx, token, fresh=True)
     if link is not None:
         _for_link(ctx, kind, link, ok, fp)

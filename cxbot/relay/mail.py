@@ -253,7 +253,8 @@ def send_answer(ctx: Context, item: OutboxItem, payload: dict) -> None:
     try:
         smtp.send(smtp.parse_smtp_url(ctx.settings.smtp_url), msg)
     except smtp.MailSendError as exc:
-        raise Failure(f"SMTP: {exc.detail}", retryable=exc.retryable, reason="unavailable" if exc.retryable else "refused",
+        raise Failure(f"SMTP: {exc.detail}", retryable=exc.retryable,
+                      reason="unavailable" if exc.retryable else "refused",
                       code=f"SMTP {exc.code}" if exc.code else "SMTP") from None
     sent_id = payload["message_id"].strip("<>")
     with ctx.db.session() as s:
