@@ -6,6 +6,7 @@ flow) / [連携] / [連携解除] / [情報を削除].
 
 from __future__ import annotations
 
+from cxbot import channels
 from cxbot.desk import accounts, admins, links
 from cxbot.relay import channel_state
 from cxbot.works.client import WorksApiError
@@ -13,8 +14,6 @@ from flows.channel_delete import delete_channel
 from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register, within
 
 MAX_LISTED = 7  # account buttons in the list; with [新規作成], [戻る], [キャンセル] within 10
-CHANNEL_TITLES = {"line": "channel_line", "mail": "channel_mail", "works_bot": "channel_works_bot"}
-SETUP_FLOWS = {"line": "line_setup", "mail": "mail_setup", "works_bot": "works_bot_choose"}
 
 
 def _account(turn: Turn):
@@ -131,13 +130,13 @@ def enter_channels(turn: Turn):
     account = _account(turn)
     turn.data["name"] = account.name
     turn.data["channel_states"] = {
-        kind: turn.texts.label(links.state(links.get(turn.ctx, account.id, kind))) for kind in links.KINDS
+        kind: turn.texts.label(links.state(links.get(turn.ctx, account.id, kind))) for kind in channels.KINDS
     }
     return None
 
 
 def open_channel(turn: Turn, arg: str):
-    if arg not in links.KINDS:
+    if arg not in channels.KINDS:
         raise Invalid("error_account_gone")
     turn.data["kind"] = arg
     return "channel"
@@ -145,10 +144,10 @@ def open_channel(turn: Turn, arg: str):
 
 def enter_channel(turn: Turn):
     account = _account(turn)
-    link = links.get(turn.ctx, account.id, turn.data["kind"])
+    channel = channels.get(turn.data["kind"])
+    link = links.get(turn.ctx, account.id, channel.kind)
     turn.data.update(
-        name=account.name, address=account.default_address,
-        channel_title=turn.texts.label(CHANNEL_TITLES[turn.data["kind"]]),
+        name=account.name, address=account.default_address, channel_title=turn.texts.label(channel.title),
         state=turn.texts.label(links.state(link)), configured=link is not None,
         linked=bool(link and link.linked), link_info=links.info(link) if link else {},
         webhook=links.webhook_url(turn.ctx, link.kind, link.webhook_token) if link and link.webhook_token else "",
@@ -157,13 +156,13 @@ def enter_channel(turn: Turn):
 
 
 def setup(turn: Turn, _arg: str):
-    kind = turn.data["kind"]
-    return Goto(SETUP_FLOWS[kind], data={"account_id": turn.data["account_id"]})
+    return Goto(channels.get(turn.data["kind"]).setup_flow, data={"account_id": turn.data["account_id"]})
 
 
 def _unconfirmed_bot_secret(link) -> bool:
     """A Developers Console bot no callback signed with its Bot Secret has reached yet."""
-    return link.kind == "works_bot" and link.mode == "console" and not links.info(link).get("callback_confirmed")
+    return (link.kind == channels.WORKS_BOT.kind and link.mode == "console"
+            and not links.info(link).get("callback_confirmed"))
 
 
 def link_on(turn: Turn, _arg: str):
@@ -200,7 +199,7 @@ def confirm_unlink(turn: Turn, _arg: str):
     rooms = channel_state.tell_open_rooms(turn.ctx, link.counter_account_id, link.kind, "unlinked",
                                           channel_state.channel_name(links.info(link)))
     turn.say("linked_off", channel_title=turn.data["channel_title"], rooms=rooms,
-             out_of_service=link.kind in channel_state.KINDS)
+             out_of_service=channels.get(link.kind).answers_while_unlinked)
     return "channel"
 
 
@@ -256,8 +255,18 @@ def _can_unlink(turn: Turn) -> bool:
     return bool(turn.data.get("linked"))
 
 
+def _answers_while_unlinked(turn: Turn) -> bool:
+    kind = turn.data.get("kind")
+    return kind in channels.KINDS and channels.get(kind).answers_while_unlinked
+
+
 def _has_out_of_service(turn: Turn) -> bool:
-    return _configured(turn) and turn.data.get("kind") in channel_state.KINDS
+    return _configured(turn) and _answers_while_unlinked(turn)
+
+
+def enter_confirm_unlink(turn: Turn):
+    turn.data["out_of_service"] = _answers_while_unlinked(turn)  # the confirmation says what goes on meanwhile
+    return None
 
 
 register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
@@ -273,9 +282,7 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
     Step("rename", "account_rename", field="new_name", validate=validate_rename, next=after_rename),
     Step("agents", "account_agents", field="agent_ids", validate=validate_agents, next=after_agents),
     Step("channels", "channels_menu", enter=enter_channels, title="external_channels",
-         buttons=(Button("channel_line", action="open_channel:line"),
-                  Button("channel_mail", action="open_channel:mail"),
-                  Button("channel_works_bot", action="open_channel:works_bot")),
+         buttons=tuple(Button(c.title, action=f"open_channel:{c.kind}") for c in channels.ALL),
          on={"open_channel": open_channel}),
     Step("channel", "channel_detail", enter=enter_channel, title="external_channels",
          buttons=(Button("setup", action="setup"),
@@ -286,7 +293,7 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
                   Button("out_of_service", action="out_of_service", when=_has_out_of_service)),
          on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink",
              "delete": lambda t, a: "confirm_delete", "out_of_service": lambda t, a: "out_of_service"}),
-    Step("confirm_unlink", "confirm_unlink", title="external_channels",
+    Step("confirm_unlink", "confirm_unlink", enter=enter_confirm_unlink, title="external_channels",
          buttons=(Button("unlink", action="yes"),), on={"yes": confirm_unlink}),
     Step("confirm_delete", "confirm_delete", title="external_channels",
          buttons=(Button("delete_info", action="yes"),), on={"yes": confirm_delete}),

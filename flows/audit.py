@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from cxbot import channels
 from cxbot.desk import admins, audit
 from flows.steps import Button, Flow, Step, Turn, register
 
@@ -38,7 +39,7 @@ def enter_page(turn: Turn):
         lines.append(turn.render(
             "audit_entry", when=_when(entry.at), who=_who(turn, entry.actor, names),
             area=entry.action.split(".")[0], action=entry.action.rsplit(".", 1)[-1],
-            account=entry.target, channel=turn.texts.label(f"channel_{kind}") if kind else "",
+            account=entry.target, channel=turn.texts.label(channels.get(kind).title) if kind else "",
             **facts)[:ENTRY_MAX])
     turn.data.update(entries=lines, page=page, total=total, first=page * audit.PAGE_SIZE + 1,
                      last=page * audit.PAGE_SIZE + len(lines),

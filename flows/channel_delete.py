@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import logging
 
+from cxbot.channels import WORKS_BOT
 from cxbot.desk import links
 from cxbot.relay import channel_state
-from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
 from flows.steps import Invalid, Turn
 
 log = logging.getLogger(__name__)
-
-
-def _console_app(info: dict, secrets_: dict) -> WorksApp:
-    return WorksApp(info["client_id"], secrets_["client_secret"], info["service_account"],
-                    secrets_["private_key"], "bot")
 
 
 def delete_channel(turn: Turn) -> None:
@@ -32,14 +27,14 @@ def delete_channel(turn: Turn) -> None:
     if link is None:
         raise Invalid("error_not_configured")
     info = links.info(link)
-    if link.kind == "works_bot" and link.mode == "created":
+    if link.kind == WORKS_BOT.kind and link.mode == "created":
         try:
             ctx.works.delete_bot(info["bot_id"])
         except WorksApiError as exc:
             if exc.status != 404:  # already gone is what we wanted
                 raise Invalid("error_platform", detail=exc.description) from None
-    elif link.kind == "works_bot" and link.mode == "console":
-        app = _console_app(info, links.secrets_of(ctx, link))
+    elif link.kind == WORKS_BOT.kind and link.mode == "console":
+        app = links.console_app(ctx, link)
         try:
             WorksClient(app, ctx.tokens, ctx.settings.works_api_url, ctx.http, attempts=2).patch_bot(
                 info["bot_id"], {"enableCallback": False, "callbackUrl": ""})

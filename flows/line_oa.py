@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from cxbot.channels import LINE
 from cxbot.desk import links
 from cxbot.line.client import LineApiError, LineClient
 from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, forgetting, noting, register
@@ -65,7 +66,7 @@ def check_credentials(turn: Turn, _arg: str):
     turn.data["display_name"] = bot.get("displayName", "")
     if not turn.data.get("webhook_token"):
         turn.data["webhook_token"] = links.new_token()
-    turn.data["webhook_url"] = links.webhook_url(turn.ctx, "line", turn.data["webhook_token"])
+    turn.data["webhook_url"] = links.webhook_url(turn.ctx, LINE.kind, turn.data["webhook_token"])
     return "webhook"
 
 
@@ -102,14 +103,14 @@ def save(turn: Turn, _arg: str):
         raise Invalid("error_line_not_verified")
     d = turn.data
     links.save(
-        turn.ctx, d["account_id"], "line", actor=turn.user_id,
+        turn.ctx, d["account_id"], LINE.kind, actor=turn.user_id,
         info_={"channel_id": d["channel_id"], "basic_id": d["basic_id"], "display_name": d.get("display_name", ""),
                "bot_user_id": d.get("bot_user_id", ""), "configured_by": turn.user_id},
         secrets_={"channel_secret": d["channel_secret"], "access_token": d["access_token"]},
         token=d["webhook_token"], linked=True,
     )
     turn.say("line_saved", basic_id=d["basic_id"])
-    return Goto("accounts", "channel", {"account_id": d["account_id"], "kind": "line"}, back=False)
+    return Goto("accounts", "channel", {"account_id": d["account_id"], "kind": LINE.kind}, back=False)
 
 
 FIELDS = (
@@ -121,7 +122,7 @@ FIELDS = (
          secret="field_access_token"),
 )
 
-register(Flow("line_setup", "flow_line", FIELDS + (
+register(Flow(LINE.setup_flow, "flow_line", FIELDS + (
     Step("review", "line_review", buttons=(Button("next", action="next"),), on={"next": check_credentials}),
     Step("webhook", "line_webhook", intro="line_console_steps",
          buttons=(Button("copy_url", copy=lambda t: t.data["webhook_url"]),

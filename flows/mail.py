@@ -3,6 +3,7 @@ forwarding guides, [OK]; the admin then turns it on with [連携]."""
 
 from __future__ import annotations
 
+from cxbot.channels import MAIL
 from cxbot.desk import accounts, links
 from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register
 
@@ -20,16 +21,16 @@ def enter(turn: Turn):
 
 
 def save(turn: Turn, _arg: str):
-    existing = links.get(turn.ctx, turn.data["account_id"], "mail")
+    existing = links.get(turn.ctx, turn.data["account_id"], MAIL.kind)
     token = existing.webhook_token if existing and existing.webhook_token else links.new_token()
-    links.save(turn.ctx, turn.data["account_id"], "mail", actor=turn.user_id,
+    links.save(turn.ctx, turn.data["account_id"], MAIL.kind, actor=turn.user_id,
                info_={"address": turn.data["address"], "configured_by": turn.user_id},
                secrets_=None, token=token, linked=bool(existing and existing.linked))
     turn.say("mail_saved", address=turn.data["address"])
-    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": "mail"}, back=False)
+    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": MAIL.kind}, back=False)
 
 
-register(Flow("mail_setup", "flow_mail", (
+register(Flow(MAIL.setup_flow, "flow_mail", (
     Step("address", "mail_address", enter=enter,
          buttons=(Button("copy_address", copy=lambda t: t.data["address"]),
                   Button("gmail_guide", uri=lambda t: GMAIL_GUIDE),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from cxbot.channels import WORKS_BOT
 from cxbot.desk import links, media
 from cxbot.works.client import WorksApiError
 from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register, within
@@ -23,11 +24,11 @@ CHANNEL_EVENTS = ["message", "postback", "begin", "end"]
 
 
 def back_to_channel(turn: Turn) -> Goto:
-    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": "works_bot"}, back=False)
+    return Goto("accounts", "channel", {"account_id": turn.data["account_id"], "kind": WORKS_BOT.kind}, back=False)
 
 
 def refuse_second_bot(turn: Turn):
-    if links.get(turn.ctx, turn.data["account_id"], "works_bot") is not None:
+    if links.get(turn.ctx, turn.data["account_id"], WORKS_BOT.kind) is not None:
         turn.say("error_second_bot")
         return back_to_channel(turn)
     return None
@@ -85,7 +86,7 @@ def publish(turn: Turn, _arg: str):
             "botName": d["bot_name"], "description": d["description"],
             "photoUrl": media.url(ctx, image["token"], image["file_name"]),
             "administrators": [turn.user_id],
-            "enableCallback": True, "callbackUrl": links.webhook_url(ctx, "works_bot", token),
+            "enableCallback": True, "callbackUrl": links.webhook_url(ctx, WORKS_BOT.kind, token),
             "callbackEvents": CALLBACK_EVENTS, "channelEvents": CHANNEL_EVENTS,
             "enableGroupJoin": False,
         })
@@ -93,7 +94,7 @@ def publish(turn: Turn, _arg: str):
             ctx.works.register_bot_domain(bot["botId"], ctx.settings.works_domain_id, visible=True)
     except WorksApiError as exc:
         raise Invalid("error_platform", detail=exc.description) from None
-    links.save(ctx, d["account_id"], "works_bot", actor=turn.user_id, mode="created", token=token, linked=False,
+    links.save(ctx, d["account_id"], WORKS_BOT.kind, actor=turn.user_id, mode="created", token=token, linked=False,
                info_={"bot_id": str(bot["botId"]), "bot_name": d["bot_name"], "description": d["description"],
                       "configured_by": turn.user_id},
                secrets_=None)
@@ -102,7 +103,7 @@ def publish(turn: Turn, _arg: str):
 
 
 def finish_created(turn: Turn, _arg: str):
-    link = links.get(turn.ctx, turn.data["account_id"], "works_bot")
+    link = links.get(turn.ctx, turn.data["account_id"], WORKS_BOT.kind)
     links.set_linked(turn.ctx, link.id, True, turn.user_id)
     turn.say("works_bot_linked", bot_name=turn.data["bot_name"])
     return back_to_channel(turn)
@@ -126,7 +127,7 @@ register(Flow("works_bot_create", "flow_works_bot_create", (
 
 # -- which way ------------------------------------------------------------------------
 
-register(Flow("works_bot_choose", "flow_works_bot", (
+register(Flow(WORKS_BOT.setup_flow, "flow_works_bot", (
     Step("choose", "works_bot_choose", enter=refuse_second_bot, layout="list",
          buttons=(Button("works_bot_create", action="create"), Button("works_console", action="console")),
          on={"create": lambda t, a: Goto("works_bot_create", data={"account_id": t.data["account_id"]}),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from cxbot.channels import WORKS_BOT
 from cxbot.desk import links
 from cxbot.works import auth
 from cxbot.works.auth import TokenGrantError, WorksApp
@@ -88,7 +89,7 @@ def check_console(turn: Turn, _arg: str):
     d["group_join_warning"] = bool(bot.get("enableGroupJoin"))
     if not d.get("webhook_token"):
         d["webhook_token"] = links.new_token()
-    d["webhook_url"] = links.webhook_url(ctx, "works_bot", d["webhook_token"])
+    d["webhook_url"] = links.webhook_url(ctx, WORKS_BOT.kind, d["webhook_token"])
     return "webhook"
 
 
@@ -101,7 +102,7 @@ def confirmed(turn: Turn) -> bool:
 
 def save_console(turn: Turn, _arg: str):
     d = turn.data
-    links.save(turn.ctx, d["account_id"], "works_bot", actor=turn.user_id, mode="console",
+    links.save(turn.ctx, d["account_id"], WORKS_BOT.kind, actor=turn.user_id, mode="console",
                token=d["webhook_token"], linked=False,
                info_={"bot_id": d["bot_id"], "bot_name": d.get("bot_name", ""), "client_id": d["client_id"],
                       "service_account": d["service_account"], "configured_by": turn.user_id,
@@ -140,10 +141,10 @@ register(Flow("works_console", "flow_works_console", (
 
 def save_bot_secret(turn: Turn):
     ctx, d = turn.ctx, turn.data
-    link = links.get(ctx, d["account_id"], "works_bot")
+    link = links.get(ctx, d["account_id"], WORKS_BOT.kind)
     if link is None or link.mode != "console":
         raise Invalid("error_not_configured")
-    links.save(ctx, d["account_id"], "works_bot", actor=turn.user_id, mode="console", token=link.webhook_token,
+    links.save(ctx, d["account_id"], WORKS_BOT.kind, actor=turn.user_id, mode="console", token=link.webhook_token,
                linked=link.linked, info_={**links.info(link), "callback_confirmed": False},
                secrets_={**links.secrets_of(ctx, link), "bot_secret": d["bot_secret"]})
     turn.say("works_bot_secret_saved")

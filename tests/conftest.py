@@ -223,7 +223,7 @@ class Chat:
     def _settle(self) -> list[dict]:
         from cxbot import inbox
 
-        admin_sources = ("hub", "line_verify", "works_verify", "form")
+        admin_sources = ("hub", "line_verify", "works_bot_verify", "form")
         wait_for(lambda: inbox.count(self.w.ctx.db, "pending", "processing", sources=admin_sources) == 0,
                  what="the worker to finish")
         msgs = self.w.bot_messages(self.room) if self.room else []

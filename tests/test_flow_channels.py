@@ -8,11 +8,13 @@ import secrets
 import httpx
 import pytest
 
+from cxbot import inbox
 from cxbot.base.signatures import sign
 from cxbot.demo import DOMAIN_ID, new_rsa_key
 from cxbot.desk import links
 from cxbot.desk.media import default_bot_png
-from tests.conftest import Chat, labels_of, text_of
+from cxbot.hub import verification
+from tests.conftest import Chat, labels_of, text_of, wait_for
 
 pytestmark = pytest.mark.database
 
@@ -285,6 +287,24 @@ def test_a_saved_console_bot_signed_with_another_secret_asks_for_the_bot_secret_
     assert "Bot Secretを確認しました" in text_of(admin_chat._settle())
     link = links.get(wired.ctx, _account_id(wired, admin_chat), "works_bot")
     assert links.info(link)["callback_confirmed"] is True
+
+
+def test_a_signed_callback_note_stored_by_the_release_before_still_confirms_the_bot_secret(admin_chat, wired):
+    made = console_bot(wired)
+    enter_console(admin_chat, made)
+    admin_chat.press("OK")  # saved; no signed callback has confirmed the Bot Secret yet
+    link = links.get(wired.ctx, _account_id(wired, admin_chat), "works_bot")
+    # What a web process of the release before stored for a signed callback: the source
+    # "works_verify", the channel spelt "works" in the note.
+    body = json.dumps({"kind": "works", "token": link.webhook_token, "ok": True,
+                       "fp": verification.fingerprint(made["botSecret"])}).encode()
+    inbox.store(wired.ctx.db, "works_verify", f"works-ok:{link.webhook_token}:before", body,
+                order_key=f"user:{admin_chat.user_id}")
+    wired.ctx.wakeup.set()
+    wait_for(lambda: inbox.count(wired.ctx.db, "pending", "processing", sources=("works_verify",)) == 0,
+             what="the note to be handled")
+    assert "Bot Secretを確認しました" in text_of(admin_chat._settle())
+    assert links.info(links.get(wired.ctx, link.counter_account_id, "works_bot"))["callback_confirmed"] is True
 
 
 def _account_id(wired, chat: Chat) -> int:

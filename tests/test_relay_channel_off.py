@@ -47,7 +47,7 @@ def open_channel(chat: Chat, account: str, channel: str) -> list[dict]:
 
 
 def handled(w) -> None:
-    wait_for(lambda: inbox.count(w.ctx.db, "pending", "processing", sources=("line", "works")) == 0,
+    wait_for(lambda: inbox.count(w.ctx.db, "pending", "processing", sources=("line", "works_bot")) == 0,
              what="the worker to handle the webhooks")
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import pytest
 
+from cxbot import inbox
+from cxbot.base.signatures import sign
+from cxbot.desk import links
 from cxbot.desk.media import default_bot_png
 from tests.relay_helpers import (
     agent_says,
@@ -120,6 +124,25 @@ def test_a_forged_line_webhook_is_refused_and_stores_nothing(wired):
     for signature in (sign("f" * 32, body), None):
         headers = {"x-line-signature": signature} if signature else {}
         assert httpx.post(url, content=body, headers=headers).status_code == 401
+    assert inbox.count(wired.ctx.db, sources=("line",)) == 0
+
+
+def test_a_malformed_line_webhook_is_answered_400_with_what_is_wrong_and_stores_nothing(wired):
+    desk = line_desk(wired, customers=0)
+    url = links.webhook_url(wired.ctx, "line", desk.token)
+    cases = (  # (a signed body that is not a LINE webhook, what the answer names)
+        (b'{"destination":"U1","events":[{"mode":"active"}]}', "events[0].type"),
+        (b'{"destination":"U1","events":[1]}', "events[0]"),
+        (b'{"destination":"U1","events":{}}', "events"),
+        (b'{"destination":"U1","events":[{"type":"message","webhookEventId":7}]}', "webhookEventId"),
+        (b'{"events":[{"type":"message"}]}', "destination"),
+    )
+    for body, named in cases:
+        signed = {"x-line-signature": sign(desk.channel["channelSecret"], body)}
+        resp = httpx.post(url, content=body, headers=signed)
+        assert resp.status_code == 400, body
+        error = resp.json()["error"]
+        assert error.startswith("body is not a LINE webhook: ") and named in error, (body, error)
     assert inbox.count(wired.ctx.db, sources=("line",)) == 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from cxbot import inbox
 from cxbot.desk import links
 from tests.conftest import wait_for
 from tests.relay_helpers import (
@@ -48,3 +51,16 @@ def test_a_deleted_link_answers_410(wired, employee):
     url = links.webhook_url(wired.ctx, "works_bot", desk.token)
     links.delete(wired.ctx, links.by_token(wired.ctx, desk.token).id, "test")
     assert httpx.post(url, content=b"{}", headers={"X-WORKS-BotId": str(desk.bot_id)}).status_code == 410
+
+
+def test_an_employees_message_stored_by_the_release_before_still_reaches_the_room(wired, employee):
+    desk = works_desk(wired, account="経理")
+    body = json.dumps({"type": "message", "issuedTime": "2026-01-05T09:00:00.000Z",
+                       "source": {"userId": employee.user_id, "domainId": int(wired.ctx.settings.works_domain_id)},
+                       "content": {"type": "text", "text": "前の版で届いた問い合わせです"}}).encode()
+    # As a web process of the release before stored it: under the inbox source "works".
+    inbox.store(wired.ctx.db, "works", inbox.works_key(f"works:{desk.token}", body), body, link_token=desk.token,
+                order_key=f"works:{desk.token}:{employee.user_id}")
+    wired.ctx.wakeup.set()
+    room = wait_room(wired, "田中 一郎 (社内Bot・経理)")
+    wait_room_text(wired, room["roomId"], "前の版で届いた問い合わせです")

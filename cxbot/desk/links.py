@@ -16,16 +16,15 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from cxbot import channels
 from cxbot.context import Context
 from cxbot.desk import audit
 from cxbot.storage.db import is_postgres
 from cxbot.storage.models import ChannelLink, CounterAccount, RetiredWebhook
 from cxbot.works.auth import WorksApp
 
-KINDS = ("line", "mail", "works_bot")
 # Info keys the admin sets on a link (not its setup flow): kept when the channel is set up again.
 KEPT_ON_SETUP = ("out_of_service",)
-WEBHOOK_PATHS = {"line": "line", "works_bot": "works", "mail": "mail"}
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def new_token() -> str:
 
 
 def webhook_url(ctx: Context, kind: str, token: str) -> str:
-    return f"{ctx.settings.public_url.rstrip('/')}/webhooks/{WEBHOOK_PATHS[kind]}/{token}"
+    return f"{ctx.settings.public_url.rstrip('/')}/webhooks/{channels.get(kind).webhook_path}/{token}"
 
 
 def get(ctx: Context, account_id: int, kind: str) -> ChannelLink | None:
@@ -270,13 +269,16 @@ def delete(ctx: Context, link_id: int, actor: str) -> ChannelLink | None:
     return link
 
 
-def console_apps(ctx: Context) -> list:
+def console_app(ctx: Context, link: ChannelLink) -> WorksApp:
+    """The ClientApp (scope bot) of a bot linked from Developers Console, from the link's credentials."""
+    info_, secret = info(link), secrets_of(ctx, link)
+    return WorksApp(info_["client_id"], secret["client_secret"], info_["service_account"], secret["private_key"],
+                    "bot")
+
+
+def console_apps(ctx: Context) -> list[WorksApp]:
     """The ClientApps of bots linked from Developers Console (their tokens are kept fresh too)."""
     with ctx.db.session() as s:
-        rows = list(s.exec(select(ChannelLink).where(ChannelLink.kind == "works_bot", ChannelLink.mode == "console")))
-    apps = []
-    for link in rows:
-        info_, secret = info(link), secrets_of(ctx, link)
-        apps.append(WorksApp(info_["client_id"], secret["client_secret"], info_["service_account"],
-                             secret["private_key"], "bot"))
-    return apps
+        rows = list(s.exec(select(ChannelLink).where(ChannelLink.kind == channels.WORKS_BOT.kind,
+                                                     ChannelLink.mode == "console")))
+    return [console_app(ctx, link) for link in rows]

@@ -18,7 +18,7 @@ import time
 
 from sqlmodel import select
 
-from cxbot import inbox
+from cxbot import channels, inbox
 from cxbot.base import signatures
 from cxbot.context import Context
 from cxbot.desk import links
@@ -28,9 +28,8 @@ from cxbot.works import messages as m
 from flows import Engine
 
 NOTE_EVERY = 60  # seconds
-SOURCES = {"line": "line_verify", "works": "works_verify"}  # inbox sources, one per platform
-SECRET_KEYS = {"line": "channel_secret", "works": "bot_secret"}
-SETUP_FLOWS = {"line": "line_setup", "works": "works_console"}
+# The channels whose platform signs the requests a setup in progress waits for.
+VERIFIED = tuple(channel for channel in channels.ALL if channel.verify_flow)
 BOT_SECRET_FLOW = "works_bot_secret"
 
 
@@ -57,21 +56,21 @@ def admin_of(link: ChannelLink | None, flow: FlowState | None) -> str:
 
 
 def note(ctx: Context, kind: str, token: str, ok: bool, secret: str, admin: str) -> None:
-    """Web side: store what a signed request showed, for the worker to tell `admin`."""
+    """Web side: store what a signed request to a `kind` channel's URL showed, for the worker to tell `admin`."""
     if not admin:
         return
     fp = fingerprint(secret)
     key = f"{kind}-{'ok' if ok else 'bad'}:{token}:{fp}:{int(time.time() // NOTE_EVERY)}"
     body = json.dumps({"kind": kind, "token": token, "ok": ok, "fp": fp}).encode()
     # In the admin's order: a note and the chat (e.g. the [自動設定] press that caused it) never interleave.
-    if inbox.store(ctx.db, SOURCES[kind], key, body, order_key=f"user:{admin}"):
+    if inbox.store(ctx.db, channels.get(kind).verify_source, key, body, order_key=f"user:{admin}"):
         ctx.wakeup.set()
 
 
 def works_setup_callback(ctx: Context, token: str, raw: bytes, bot_id: str, signature: str | None) -> bool | None:
     """A callback to the Webhook URL of a Developers Console setup not saved yet (the admin's
     test message): whether it is signed with the Bot Secret entered; None when no setup waits."""
-    state = pending_flow(ctx, token, SETUP_FLOWS["works"])
+    state = pending_flow(ctx, token, channels.WORKS_BOT.verify_flow)
     if state is None:
         return None
     data = json.loads(ctx.vault.decrypt(state.data_enc))
@@ -79,7 +78,7 @@ def works_setup_callback(ctx: Context, token: str, raw: bytes, bot_id: str, sign
         return False
     secret = data.get("bot_secret", "")
     ok = signatures.verify(secret, raw, signature)
-    note(ctx, "works", token, ok, secret, state.user_id)
+    note(ctx, channels.WORKS_BOT.kind, token, ok, secret, state.user_id)
     return ok
 
 
@@ -90,22 +89,23 @@ def works_link_callback(ctx: Context, link: ChannelLink, token: str, ok: bool, s
     info = links.info(link)
     if ok and info.get("callback_confirmed"):
         return
-    note(ctx, "works", token, ok, secret, info.get("configured_by", ""))
+    note(ctx, channels.WORKS_BOT.kind, token, ok, secret, info.get("configured_by", ""))
 
 
 # -- worker side -----------------------------------------------------------------------
 
 def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     msg = json.loads(body)
-    kind, token, ok, fp = msg.get("kind", "line"), msg["token"], msg["ok"], msg.get("fp")
+    kind, token, ok, fp = channels.current(msg.get("kind", channels.LINE.kind)), msg["token"], msg["ok"], msg.get("fp")
     link = links.by_token(ctx, token, fresh=True)
     if link is not None:
         _for_link(ctx, kind, link, ok, fp)
         return
-    state = pending_flow(ctx, token, SETUP_FLOWS[kind])
+    channel = channels.get(kind)
+    state = pending_flow(ctx, token, channel.verify_flow)
     if state is None:
         return
-    if fp and fingerprint(flow_secret(ctx, state, SECRET_KEYS[kind])) != fp:
+    if fp and fingerprint(flow_secret(ctx, state, channel.signing_secret)) != fp:
         return  # about a secret entered before the one the setup has now
     replies = Engine(ctx).notify(state.user_id, state.flow, "signature_ok" if ok else "signature_bad")
     if replies is None:  # the admin is at another step (e.g. typing the secret again): say it plainly
@@ -116,17 +116,17 @@ def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
 def _for_link(ctx: Context, kind: str, link: ChannelLink, ok: bool, fp: str | None) -> None:
     info = links.info(link)
     admin = info.get("configured_by")
-    if not admin or link.kind != ("line" if kind == "line" else "works_bot"):
+    if not admin or link.kind != kind:
         return
-    if fp and fingerprint(links.secrets_of(ctx, link).get(SECRET_KEYS[kind], "")) != fp:
+    if fp and fingerprint(links.secrets_of(ctx, link).get(channels.get(kind).signing_secret, "")) != fp:
         return
-    if kind == "line":
+    if kind == channels.LINE.kind:
         template = "line_signature_ok_saved" if ok else "line_signature_bad_saved"
         deliver(ctx, admin, [m.text(ctx.texts.render(f"flows/{template}", **info))])
     elif ok:
         if not info.get("callback_confirmed"):
             links.update_info(ctx, link.id, callback_confirmed=True)
-            deliver(ctx, admin, [m.text(ctx.texts.render("flows/works_signature_ok_saved", **info))])
+            deliver(ctx, admin, [m.text(ctx.texts.render("flows/works_bot_signature_ok_saved", **info))])
     else:
         _ask_bot_secret(ctx, admin, link, info)
 

@@ -13,13 +13,13 @@ import time
 
 from sqlmodel import select
 
+from cxbot import channels
 from cxbot.context import Context
 from cxbot.relay import outbox, texts
 from cxbot.storage.models import Conversation, Message
 
 INFO_KEY = "out_of_service"
 TEXT_MAX = 1000  # well inside one LINE (5,000) and one LINE WORKS (2,000) text message
-KINDS = ("line", "works_bot")  # the channels that can answer while unlinked (mail would send backscatter)
 
 
 def channel_name(info: dict) -> str:
@@ -39,7 +39,8 @@ def tell_open_rooms(ctx: Context, account_id: int, kind: str, change: str, name:
     """Post a note that the channel was `unlinked` or `deleted` into each open conversation's
     room of this counter account and channel; returns how many rooms were told."""
     note = ctx.texts.render("relay/channel_changed", change=change, kind=kind, name=name,
-                            channel=ctx.texts.label(f"channel_{kind}"), party=texts.party(ctx, kind))
+                            channel=texts.channel_title(ctx, kind), party=texts.party(ctx, kind),
+                            out_of_service=channels.get(kind).answers_while_unlinked)
     with ctx.db.session() as s:
         ids = list(s.exec(select(Conversation.id).where(Conversation.counter_account_id == account_id,
                                                         Conversation.kind == kind,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from cxbot import inbox
+from cxbot import channels, inbox
 from cxbot.context import Context
 from cxbot.relay import outbox, texts
 from cxbot.storage.db import is_postgres
@@ -33,7 +33,7 @@ from cxbot.storage.models import (
 @dataclass(frozen=True)
 class Sender:
     counter_account_id: int
-    kind: str  # line | works_bot | mail
+    kind: str  # the channel's (cxbot.channels)
     source_id: str
     display_name: str
     link_token: str | None
@@ -116,7 +116,7 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     conv = Conversation(contact_id=contact.id, counter_account_id=account.id, kind=who.kind,
                         link_token=who.link_token, title=texts.room_title(ctx, who.kind, customer, account.name),
                         subject=subject[:998], room_channel_id=room,
-                        reply_token=secrets.token_hex(12) if who.kind == "mail" else None,
+                        reply_token=secrets.token_hex(12) if channels.get(who.kind).reply_address else None,
                         created_at=now, updated_at=now)
     s.add(conv)
     s.flush()

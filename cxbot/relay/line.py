@@ -1,4 +1,5 @@
-"""LINE customers' events (stored by /webhooks/line/<token>) into conversations."""
+"""LINE customers' events (stored by /webhooks/line/<token>) into conversations, and the
+agents' answers pushed back to them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import mimetypes
 import time
 
+from cxbot.channels import LINE
 from cxbot.context import Context
 from cxbot.desk import links, media
 from cxbot.line import messages as line_messages
@@ -18,15 +20,20 @@ from cxbot.relay.conversations import (
     note_in_room,
     record_inbound,
 )
+from cxbot.relay.delivery import conversation_of, linked
+from cxbot.relay.outbox import Failure
+from cxbot.storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"image": "image", "video": "file", "audio": "file", "file": "file"}
 
 
-def _client(ctx: Context, link) -> LineClient:
+def _client(ctx: Context, link, attempts: int = 3, **retrying) -> LineClient:
+    """The Messaging API client of the link's Official Account."""
     token = links.secrets_of(ctx, link)["access_token"]
-    return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http, attempts=3)
+    return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http,
+                      attempts=attempts, **retrying)
 
 
 # Customers whose profile LINE would not give (not a friend, or blocked): asked again only
@@ -81,11 +88,9 @@ def reply_out_of_service(ctx: Context, link, event: dict) -> None:
     if age > REPLY_TOKEN_MAX_AGE:
         log.info("no out-of-service reply: the event is %.0f s old, past its reply token", age)
         return
-    text = channel_state.out_of_service_text(ctx, "line", links.info(link))
-    client = LineClient(links.secrets_of(ctx, link)["access_token"], ctx.settings.line_api_url,
-                        ctx.settings.line_data_url, http=ctx.http, attempts=2, backoff_max=2.0)
+    text = channel_state.out_of_service_text(ctx, LINE.kind, links.info(link))
     try:
-        client.reply(token, [line_messages.text(text)])
+        _client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
     except LineApiError as exc:
         log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
 
@@ -105,7 +110,7 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
         reply_out_of_service(ctx, link, event)  # unlinked: it does not reach CX Talk
         return
     client = _client(ctx, link)
-    who = Sender(link.counter_account_id, "line", source["userId"], "", link_token)
+    who = Sender(link.counter_account_id, LINE.kind, source["userId"], "", link_token)
     known = known_contact(ctx, who)
     name = known.display_name if known and known.display_name else _profile_name(client, who)
     who = Sender(who.counter_account_id, who.kind, who.source_id, name, link_token)
@@ -142,3 +147,37 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     else:
         record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype),
                        known=known)
+
+
+# -- answers ---------------------------------------------------------------------------
+
+def _failure(exc: LineApiError) -> Failure:
+    if exc.status == 429:
+        reason = "rate_limited" if exc.retryable else "line_quota"
+    elif exc.status == 0 or exc.status >= 500:
+        reason = "unavailable"
+    else:
+        reason = "refused"
+    return Failure(f"LINE {exc.status}: {exc.message}", retryable=exc.retryable, retry_after=exc.retry_after,
+                   rate_limited=exc.status == 429 and exc.retryable, reason=reason,
+                   code=f"LINE {exc.status}" if exc.status else "LINE")
+
+
+def push(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    """An agent's answer (text, an image, or a file as a link) pushed to the customer. The
+    row's retry key makes a retry after a lost answer no second push."""
+    conv, contact = conversation_of(ctx, item)
+    link = linked(ctx, conv)
+    if "media" in payload:
+        att = payload["media"]
+        url = media.url(ctx, att["token"], att["file_name"])
+        if att.get("kind") == "image":
+            messages = [line_messages.image(url, url)]
+        else:
+            messages = [line_messages.text(ctx.texts.render("relay/file_link", name=att["file_name"], url=url))]
+    else:
+        messages = [line_messages.text(part) for part in line_messages.split_text(payload["text"])][:5]
+    try:
+        _client(ctx, link, attempts=1).push(contact.source_id, messages, retry_key=item.retry_key)
+    except LineApiError as exc:
+        raise _failure(exc) from None

@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from cxbot import inbox
 from cxbot.context import Context
 from cxbot.desk import links, media
-from cxbot.relay import mail_out, outbox, texts
+from cxbot.relay import outbox, texts
+from cxbot.relay.channels import of as relay_of
 from cxbot.relay.conversations import already_recorded, by_room
 from cxbot.storage.models import Conversation, Message
 from cxbot.works.events import (
@@ -28,7 +29,6 @@ from cxbot.works.events import (
     TextContent,
 )
 
-ANSWER_ACTIONS = {"line": "line_push", "works_bot": "works_send", "mail": "mail_send"}
 CLOSE_WORDS = ("/close", "/終了")
 NOTE_WORDS = ("/note", "/メモ")
 
@@ -111,7 +111,7 @@ def _held_note(ctx: Context, conv: Conversation, reason: str) -> str:
     if reason == "closed":
         return ctx.texts.render("relay/closed_room", party=party)
     return ctx.texts.render("relay/answer_held", reason=reason, party=party,
-                            channel=ctx.texts.label(f"channel_{conv.kind}"))
+                            channel=texts.channel_title(ctx, conv.kind))
 
 
 def hold(ctx: Context, conv: Conversation, agent: str, text: str, reason: str) -> None:
@@ -159,12 +159,8 @@ def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachm
                       created_at=time.time())
         s.add(msg)
         s.flush()
-        if conv.kind == "mail":
-            # Lines typed one after another go out as one mail (CXBOT_MAIL_ANSWER_WINDOW).
-            mail_out.queue_answer(s, conv.id, msg.id, text, attachment, ctx.settings.mail_answer_window)
-        else:
-            payload = {"media": attachment} if attachment else {"text": text}
-            outbox.enqueue(s, conv.id, ANSWER_ACTIONS[conv.kind], payload, message_id=msg.id)
+        # Mail gathers the lines typed one after another into one mail (CXBOT_MAIL_ANSWER_WINDOW).
+        relay_of(conv.kind).queue(ctx, s, conv.id, msg.id, text, attachment)
     ctx.outbox_wakeup.set()
 
 

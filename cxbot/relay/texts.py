@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from cxbot import channels
 from cxbot.context import Context
 
 # Room titles show in a narrow list in LINE WORKS: the customer's name first, then the
@@ -19,6 +20,11 @@ TITLE_ACCOUNT_WIDTH = 16
 def party(ctx: Context, kind: str) -> str:
     """How the person on the other side is called: お客様, or 社員 for an inquiry bot's member."""
     return ctx.texts.render("relay/party", kind=kind)
+
+
+def channel_title(ctx: Context, kind: str) -> str:
+    """The channel's name for people: LINE公式アカウント, メール, LINE WORKS内Bot."""
+    return ctx.texts.label(channels.get(kind).title)
 
 
 def _width(ch: str) -> int:

@@ -1,16 +1,19 @@
-"""Employees' messages to a counter account's inquiry bot (/webhooks/works/<token>)."""
+"""Employees' messages to a counter account's inquiry bot (/webhooks/works/<token>), and the
+agents' answers sent back as that bot."""
 
 from __future__ import annotations
 
 import logging
 
+from cxbot.channels import WORKS_BOT
 from cxbot.context import Context
 from cxbot.desk import links, media
 from cxbot.desk.admins import lookup_user
 from cxbot.relay import channel_state
 from cxbot.relay.conversations import Sender, known_contact, record_inbound
+from cxbot.relay.delivery import conversation_of, linked, works_call, works_contents
+from cxbot.storage.models import OutboxItem
 from cxbot.works import messages as m
-from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksClient
 from cxbot.works.events import (
     BeginEvent,
@@ -24,14 +27,12 @@ from cxbot.works.events import (
 log = logging.getLogger(__name__)
 
 
-def bot_client(ctx: Context, link) -> WorksClient:
-    """The API client that speaks as this inquiry bot."""
+def bot_client(ctx: Context, link, once: bool = False) -> WorksClient:
+    """The API client that speaks as this inquiry bot; `once`: no retrying of its own (the outbox's)."""
     if link.mode == "console":
-        info, secret = links.info(link), links.secrets_of(ctx, link)
-        app = WorksApp(info["client_id"], secret["client_secret"], info["service_account"], secret["private_key"],
-                       "bot")
-        return WorksClient(app, ctx.tokens, ctx.settings.works_api_url, ctx.http)
-    return ctx.works
+        retrying = {"attempts": 1} if once else {}
+        return WorksClient(links.console_app(ctx, link), ctx.tokens, ctx.settings.works_api_url, ctx.http, **retrying)
+    return ctx.works_once if once else ctx.works  # a bot cxbot created belongs to the hub's tenant app
 
 
 def member_name(user: dict) -> str:
@@ -58,9 +59,9 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if not isinstance(event, MessageEvent):
         return
     if not link.linked:
-        client.send_to_user(bot_id, user_id, m.text(channel_state.out_of_service_text(ctx, "works_bot", info)))
+        client.send_to_user(bot_id, user_id, m.text(channel_state.out_of_service_text(ctx, WORKS_BOT.kind, info)))
         return
-    who = Sender(link.counter_account_id, "works_bot", user_id, "", link_token)
+    who = Sender(link.counter_account_id, WORKS_BOT.kind, user_id, "", link_token)
     known = known_contact(ctx, who)
     name = known.display_name if known else ""
     if not name:
@@ -81,3 +82,13 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
                        known=known)
     else:
         record_inbound(ctx, who, text=ctx.texts.render("relay/unsupported", kind=content.type), known=known)
+
+
+def send(ctx: Context, item: OutboxItem, payload: dict) -> None:
+    """An agent's answer (text, an image or a file) in the employee's talk with the bot."""
+    conv, contact = conversation_of(ctx, item)
+    link = linked(ctx, conv)
+    client = bot_client(ctx, link, once=True)
+    bot = links.info(link)["bot_id"]
+    for content in works_contents(ctx, client, bot, payload):
+        works_call(client.send_to_user, bot, contact.source_id, content)

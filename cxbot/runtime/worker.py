@@ -9,15 +9,13 @@ import threading
 import time
 from typing import Callable
 
-from cxbot import inbox
+from cxbot import channels, inbox
 from cxbot.base.polling import poll
 from cxbot.context import Context
 from cxbot.hub import bot as hub
 from cxbot.hub import forms, verification
 from cxbot.line.client import LineApiError
-from cxbot.relay import line as ingest_line
-from cxbot.relay import mail as ingest_mail
-from cxbot.relay import works_bot as ingest_works
+from cxbot.relay.channels import ingest_handlers
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import WorkerHeartbeat
 from cxbot.works.client import WorksApiError
@@ -33,15 +31,13 @@ class Worker:
     def __init__(self, ctx: Context, name: str | None = None):
         self.ctx = ctx
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.handlers: dict[str, Handler] = {
+        # By inbox source; rows stored under an older name of a source are handled too.
+        self.handlers: dict[str, Handler] = channels.with_stored_names({
             "hub": hub.handle,
-            "line_verify": verification.handle,
-            "works_verify": verification.handle,
             "form": forms.handle_submission,
-            "line": ingest_line.handle,
-            "works": ingest_works.handle,
-            "mail": ingest_mail.handle,
-        }
+            **{channel.verify_source: verification.handle for channel in verification.VERIFIED},
+            **ingest_handlers(),
+        })
         self._last_beat = 0.0
 
     def run_once(self, look: bool = True) -> int:

@@ -238,7 +238,7 @@ class OutboxItem(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
-    action: str = Field(max_length=30)  # room_create | room_post | line_push | works_send | mail_send
+    action: str = Field(max_length=30)  # room_create | room_post | admin_note | a channel's answer_action
     payload: str = Field(sa_column=Column(Text, nullable=False))
     # Sent with the call where the platform deduplicates (LINE X-Line-Retry-Key), so a retry never sends twice.
     retry_key: str = Field(max_length=64)
