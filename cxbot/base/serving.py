@@ -33,6 +33,13 @@ class ServerThread:
         self.thread.join(timeout=5)
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now, for a server another process will start."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket. A taken port raises OSError (errno EADDRINUSE) here, where
     werkzeug's own bind would print to stderr and exit the whole process."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,12 +33,6 @@ def post_worker_init(worker):
     # The bench waits for one file per worker, so no phase starts while a worker still boots.
     open(os.path.join({ready_dir!r}, "ready-%d" % worker.pid), "w").close()
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float | None:

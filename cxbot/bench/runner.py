@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from cxbot.base.serving import serve_in_thread
+from cxbot.base.serving import free_port
 from cxbot.bench import stage
 from cxbot.bench.load import LineEvents, Result, closed_loop, open_loop, percentile
 from cxbot.bench.procs import (
@@ -29,7 +30,6 @@ from cxbot.bench.procs import (
     GUNICORN_WORKERS,
     Child,
     cpu_seconds,
-    free_port,
     peak_rss_mb,
     start_gunicorn,
     start_worker,

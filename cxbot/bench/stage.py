@@ -16,7 +16,8 @@ from sqlalchemy import func, update
 from sqlmodel import select
 
 from cxbot import config, inbox
-from cxbot.bench.procs import free_port
+from cxbot.base.serving import free_port
+from cxbot.base.waiting import wait_for
 from cxbot.context import Context
 from cxbot.demo import USERS
 from cxbot.demo.desk import link_line
@@ -100,17 +101,6 @@ def settled(ctx: Context, desk: Desk) -> bool:
     return events == 0 and sends == 0
 
 
-def wait(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
 def warm_rooms(ctx: Context, http: httpx.Client, desk: Desk, say: Callable[[str], None]) -> tuple[int, bool]:
     """Each customer follows the Official Account and writes once (through the sandbox, as
     LINE would deliver it), so every room exists before the timed phase. Returns (rooms,
@@ -128,8 +118,8 @@ def warm_rooms(ctx: Context, http: httpx.Client, desk: Desk, say: Callable[[str]
             "message": {"type": "text", "text": "こんにちは、問い合わせです（ウォームアップ）"}}).raise_for_status().json()
         if sent["webhook"]["status"] != 200:
             raise RuntimeError(f"warm-up webhook was not accepted: {sent['webhook']}")
-    rooms = wait(lambda: len(r := group_rooms(http)) >= len(desk.customers) and settled(ctx, desk) and r,
-                 60, f"{len(desk.customers)} CX Talk rooms")
+    rooms = wait_for(lambda: len(r := group_rooms(http)) >= len(desk.customers) and settled(ctx, desk) and r,
+                 timeout=60, interval=0.1, what=f"{len(desk.customers)} CX Talk rooms")
     if raised:
         http.post("/_sandbox/settings", json={"channelCreatePerMinute": LINE_WORKS_ROOMS_PER_MINUTE}).raise_for_status()
     return len(rooms), raised

@@ -1,0 +1,1 @@
+"""cxbot's tests, in folders by kind; shared helpers in tests/support, fixtures in conftest.py."""

@@ -1,0 +1,1 @@
+"""The whole service: the demo, the landing page, logs, several processes, the benchmark."""

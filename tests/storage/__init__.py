@@ -1,0 +1,1 @@
+"""The database and the inbound-event store, on SQLite and (CI) PostgreSQL."""

@@ -1,0 +1,1 @@
+"""No sockets, no servers: the pure parts (parsers, builders, limits, texts, settings, layers). Seconds."""
