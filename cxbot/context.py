@@ -15,6 +15,7 @@ import httpx
 
 from cxbot.base.i18n import Texts, texts
 from cxbot.config import Settings
+from cxbot.inbox import Inbox
 from cxbot.storage import migrate
 from cxbot.storage.crypto import Vault, instance_key
 from cxbot.storage.db import Database
@@ -36,6 +37,11 @@ class Context:
     wakeup: threading.Event = field(default_factory=threading.Event)
     # Set when outbox rows are written, so in-process drainers send at once.
     outbox_wakeup: threading.Event = field(default_factory=threading.Event)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        """Where webhooks are kept for the worker; storing one wakes an in-process worker."""
+        return Inbox(self.db, self.wakeup)
 
     @cached_property
     def tokens(self) -> TokenStore:

@@ -1,5 +1,6 @@
 """`cxbot bench`: ingest throughput and latency under gunicorn against a bare Flask
 baseline, end-to-end relay latency through `cxbot worker`, and peak memory per process.
+Beside the product, above the demo whose tenant it stages; only the CLI imports it.
 
     runner.py   the run: phases and figures
     stage.py    the tenant in the sandbox and the database, room warm-up, reading rooms back

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from cxbot import config, inbox
+from cxbot import config
 from cxbot.base.serving import free_port
 from cxbot.base.waiting import wait_for
 from cxbot.context import Context
@@ -72,7 +72,7 @@ def make_desk(ctx: Context, http: httpx.Client, customers: int) -> Desk:
 def retire_stored(ctx: Context, token: str) -> int:
     """Mark the ingest phases' events handled, so the relay phase does not start behind a
     backlog of thousands (the rows stay, as a running deployment's table would hold them)."""
-    inbox.take_spooled(ctx.db)
+    ctx.inbox.take()
     with ctx.db.session() as s:
         res = s.execute(update(InboundEvent).where(InboundEvent.link_token == token,
                                                    InboundEvent.status == "pending")

@@ -14,6 +14,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from cxbot.desk import links
+from cxbot.inbox import spool
 from cxbot.storage.sqlite_gate import gate_path
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,12 @@ def check_ports(ports: dict[str, int]) -> None:
 
 def database_files(database: Path) -> list[Path]:
     """Everything cxbot makes beside a SQLite database file (folders included):
-    the file and SQLite's -wal, -shm and -journal; the webhook spool folder (cxbot/storage/db.py,
-    cxbot/inbox/spool.py); the writer gate (cxbot/storage/sqlite_gate.py); the links' change stamp
+    the file and SQLite's -wal, -shm and -journal; the webhook spool folder (cxbot/inbox/spool.py);
+    the writer gate (cxbot/storage/sqlite_gate.py); the links' change stamp
     (cxbot/desk/links.py); NamedLock's `<file>.<name>.lock` files (cxbot/storage/locks.py: migrate, scheduler)."""
     name = database.name
     found = [database] + [database.with_name(name + s) for s in ("-wal", "-shm", "-journal")]
-    found += [Path(f"{database}.spool"), links.stamp_path(database)]
+    found += [spool.folder_for(database), links.stamp_path(database)]
     found += [Path(p) for p in (gate_path(str(database)),) if p]
     found += sorted(database.parent.glob(f"{glob.escape(name)}.*.lock"))
     return found

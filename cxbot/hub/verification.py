@@ -18,7 +18,7 @@ import time
 
 from sqlmodel import select
 
-from cxbot import channels, inbox
+from cxbot import channels
 from cxbot.base import signatures
 from cxbot.context import Context
 from cxbot.desk import links
@@ -63,8 +63,7 @@ def note(ctx: Context, kind: str, token: str, ok: bool, secret: str, admin: str)
     key = f"{kind}-{'ok' if ok else 'bad'}:{token}:{fp}:{int(time.time() // NOTE_EVERY)}"
     body = json.dumps({"kind": kind, "token": token, "ok": ok, "fp": fp}).encode()
     # In the admin's order: a note and the chat (e.g. the [自動設定] press that caused it) never interleave.
-    if inbox.store(ctx.db, channels.get(kind).verify_source, key, body, order_key=f"user:{admin}"):
-        ctx.wakeup.set()
+    ctx.inbox.store(channels.get(kind).verify_source, key, body, order_key=f"user:{admin}")
 
 
 def works_setup_callback(ctx: Context, token: str, raw: bytes, bot_id: str, signature: str | None) -> bool | None:

@@ -1,27 +1,29 @@
-"""The inbound event table: webhook bodies stored before the 200, handled by workers.
+"""The inbound-event store: webhooks kept before their 200, handled by workers.
+Imports `cxbot.storage` and `cxbot.base` only.
 
-Idempotency keys make a redelivered webhook a no-op. Workers claim rows with a
-lease (FOR UPDATE SKIP LOCKED on PostgreSQL), so a killed worker's rows are
-picked up again when the lease runs out.
+One face, `Inbox` (store / take / claim / finish / failed / count), over one sink chosen
+once per process from the database URL: on SQLite a spool file beside the database that
+the worker moves into the table (`spool.py`, README explains why); on PostgreSQL the
+table itself (`table.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import bindparam, func, or_, update
-from sqlmodel import select
-
-from cxbot.inbox.writer import insert_new as _insert_new
+from cxbot.inbox import spool as spooling
+from cxbot.inbox import table
+from cxbot.inbox.table import MAX_ATTEMPTS, Claimed
 from cxbot.storage.db import Database
-from cxbot.storage.models import InboundEvent
+
+__all__ = ["Inbox", "Claimed", "MAX_ATTEMPTS", "LEASE_SECONDS", "current_event", "finished", "finish_in",
+           "origin", "works_key"]
 
 LEASE_SECONDS = 120
-MAX_ATTEMPTS = 6
 # LINE WORKS sends no event id; an identical body within this window is a duplicate.
 WORKS_DEDUPE_WINDOW = 300
 
@@ -41,93 +43,9 @@ def origin(prefix: str = "ev") -> str | None:
     return f"{prefix}:{event_id}" if event_id is not None else None
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    source: str
-    link_token: str | None
-    body: str
-    attempts: int
-
-
 def works_key(prefix: str, body: bytes, now: float | None = None) -> str:
     bucket = int((now if now is not None else time.time()) // WORKS_DEDUPE_WINDOW)
     return f"{prefix}:{hashlib.sha256(body).hexdigest()}:{bucket}"
-
-
-def store(db: Database, source: str, key: str, body: bytes, link_token: str | None = None,
-          order_key: str = "") -> bool:
-    """Store an event; False when one with the same key was stored already."""
-    row = dict(source=source, link_token=link_token, idempotency_key=key, order_key=order_key,
-               body=body.decode("utf-8"), received_at=time.time(), status="pending", attempts=0, not_before=0.0)
-    if db.spool is not None:
-        # SQLite: appended to this process's spool file; duplicates are dropped when the worker takes it.
-        db.spool.append(row)
-        return True
-    # Inside the webhook's time budget: handed to this process's group-commit writer.
-    return db.inbox_writer().write(row)
-
-
-def take_spooled(db: Database) -> int:
-    """Move spooled webhook events into the table (SQLite); returns how many were read."""
-    if db.spool is None:
-        return 0
-
-    def insert(rows: list[dict]) -> None:
-        with db.session() as s:
-            s.connection().execute(_insert_new(db.engine.dialect.name), rows)
-
-    return db.spool.take(insert)
-
-
-def claim(db: Database, sources: Iterable[str], limit: int = 5, lease: float = LEASE_SECONDS,
-          look: bool = True) -> list[Claimed]:
-    """Lease up to `limit` due events of the given sources (those this worker can handle).
-    `look=False` skips the lock-free look first, for a worker that knows there is work."""
-    now = time.time()
-    sources = list(sources)
-    if look:
-        with db.read() as s:
-            # Look before locking: an idle worker polls often, and must not take the write lock to find nothing.
-            due = s.exec(select(InboundEvent.id).where(
-                or_(InboundEvent.status == "pending", InboundEvent.status == "processing"),
-                InboundEvent.not_before <= now, InboundEvent.source.in_(sources)).limit(1)).first()
-        if due is None:
-            return []
-    with db.session() as s:
-        unfinished = or_(InboundEvent.status == "pending", InboundEvent.status == "processing")
-        # Only the oldest unfinished event of each order key may be taken (head of line).
-        heads = select(func.min(InboundEvent.id)).where(unfinished).group_by(InboundEvent.order_key)
-        stmt = (
-            select(InboundEvent)
-            .where(InboundEvent.id.in_(heads), unfinished)
-            .where(InboundEvent.source.in_(sources))
-            .where(InboundEvent.not_before <= now)
-            .order_by(InboundEvent.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = list(s.exec(stmt))
-        if rows:
-            # Core statements on the session's connection here and below: the ORM's bookkeeping
-            # for an UPDATE cost more than the UPDATE, and nothing in the session needs it.
-            s.connection().execute(update(InboundEvent).where(InboundEvent.id.in_([r.id for r in rows])).values(
-                status="processing", attempts=InboundEvent.attempts + 1, not_before=now + lease))
-        return [Claimed(r.id, r.source, r.link_token, r.body, r.attempts + 1) for r in rows]  # type: ignore[arg-type]
-
-
-# Built once: this runs for every event, and building the statement cost more than running it.
-_DONE = (update(InboundEvent).where(InboundEvent.id == bindparam("event_id"))
-         .values(status="done", processed_at=bindparam("at"), last_error=None))
-
-
-def _done(conn, event_id: int) -> None:
-    conn.execute(_DONE, {"event_id": event_id, "at": time.time()})
-
-
-def done(db: Database, event_id: int) -> None:
-    with db.session() as s:
-        _done(s.connection(), event_id)
 
 
 def finish_in(session) -> None:
@@ -135,27 +53,67 @@ def finish_in(session) -> None:
     produced and its being handled commit together (and a crash cannot split them)."""
     event_id = current_event.get()
     if event_id is not None:
-        _done(session.connection(), event_id)
+        table.finish(session.connection(), event_id)
         finished.set(True)
 
 
-def failed(db: Database, event: Claimed, error: str, final: bool = False) -> None:
-    """Retry later with backoff, or give up (after MAX_ATTEMPTS, or at once when `final`)."""
-    final = final or event.attempts >= MAX_ATTEMPTS
-    with db.session() as s:
-        s.execute(update(InboundEvent).where(InboundEvent.id == event.id).values(
-            status="failed" if final else "pending",
-            not_before=time.time() + min(2 ** event.attempts, 300),
-            last_error=error[:2000],
-        ))
+class Inbox:
+    """This process's inbound-event store. `wakeup` is set whenever a new event is kept,
+    so a worker in the same process starts at once."""
 
+    def __init__(self, db: Database, wakeup: threading.Event | None = None):
+        self.db = db
+        self.wakeup = wakeup
+        self.spool = spooling.for_url(db.url)
 
-def count(db: Database, *statuses: str, sources: Iterable[str] | None = None) -> int:
-    take_spooled(db)
-    with db.session() as s:
-        stmt = select(func.count()).select_from(InboundEvent)
-        if statuses:
-            stmt = stmt.where(InboundEvent.status.in_(statuses))
-        if sources is not None:
-            stmt = stmt.where(InboundEvent.source.in_(list(sources)))
-        return int(s.exec(stmt).one())
+    def store(self, source: str, key: str, body: bytes, link_token: str | None = None,
+              order_key: str = "") -> bool:
+        """Keep an event before its webhook is answered; raises when it could not be kept.
+        True: kept, and it will be handled once. False: an event with this key is stored
+        already (a redelivery), and nothing new was kept."""
+        row = dict(source=source, link_token=link_token, idempotency_key=key, order_key=order_key,
+                   body=body.decode("utf-8"), received_at=time.time(), status="pending", attempts=0, not_before=0.0)
+        if self.spool is not None:
+            if table.is_known_sqlite(self.db, key):
+                return False
+            # A redelivery racing its original (both still in the spool) is kept twice here
+            # and stored once when the worker takes them: the idempotency key decides there.
+            self.spool.append(row)
+        elif not table.insert(self.db, [row]):
+            return False
+        if self.wakeup is not None:
+            self.wakeup.set()
+        return True
+
+    def take(self) -> int:
+        """Worker side: move what the web side spooled into the table (SQLite); returns how many were read."""
+        if self.spool is None:
+            return 0
+        return self.spool.take(lambda rows: table.insert(self.db, rows))
+
+    def claim(self, sources: Iterable[str], limit: int = 5, lease: float = LEASE_SECONDS,
+              look: bool = True) -> list[Claimed]:
+        """Lease up to `limit` due events of the given sources (those this worker can handle).
+        `look=False` skips the lock-free look first, for a worker that knows there is work."""
+        return table.claim(self.db, sources, limit, lease, look)
+
+    def finish(self, event_id: int) -> None:
+        with self.db.session() as s:
+            table.finish(s.connection(), event_id)
+
+    def failed(self, event: Claimed, error: str, final: bool = False) -> None:
+        """Retry later with backoff, or give up (after MAX_ATTEMPTS, or at once when `final`)."""
+        table.failed(self.db, event, error, final)
+
+    def count(self, *statuses: str, sources: Iterable[str] | None = None) -> int:
+        """Events with these statuses (any when none given) of these sources. Only reads:
+        spooled events not yet taken count once each, as pending."""
+        sources = list(sources) if sources is not None else None
+        stored = table.count(self.db, statuses, sources)
+        if self.spool is None or (statuses and "pending" not in statuses):
+            return stored
+        spooled = {r["idempotency_key"] for r in self.spool.peek() if sources is None or r["source"] in sources}
+        return stored + len(spooled - self._known(spooled))
+
+    def _known(self, keys: Iterable[str]) -> set[str]:
+        return table.known(self.db, keys)

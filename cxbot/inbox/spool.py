@@ -27,11 +27,27 @@ import threading
 import zlib
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 log = logging.getLogger(__name__)
 
 _HEAD = struct.Struct(">II")  # payload length, CRC32 of the payload
 SUFFIX = ".spool"
 TAKEN = ".taken"
+
+
+def folder_for(database: str | os.PathLike) -> Path:
+    """The spool folder of a SQLite database file."""
+    return Path(f"{os.fspath(database)}{SUFFIX}")
+
+
+def for_url(url: str) -> "Spool | None":
+    """SQLite files get a spool beside them; PostgreSQL none, as its web and worker
+    processes may run on different hosts (and an in-memory database has no beside)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Spool(folder_for(u.database))
 
 
 class Spool:
@@ -85,13 +101,31 @@ class Spool:
 
     # -- the worker side ------------------------------------------------------------
 
+    def peek(self) -> list[dict]:
+        """The records spooled and not yet taken, read without taking or locking anything
+        (a record being appended is not whole yet, and is left out)."""
+        rows: list[dict] = []
+        for path in self._files():
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue  # taken and deleted meanwhile: its rows are in the table now
+            try:
+                rows.extend(_records(path, fd, quiet=True))
+            finally:
+                os.close(fd)
+        return rows
+
+    def _files(self) -> list[Path]:
+        try:
+            return [self.folder / n for n in os.listdir(self.folder) if n.endswith((SUFFIX, TAKEN))]
+        except FileNotFoundError:
+            return []
+
     def take(self, store) -> int:
         """Move every spooled record into the database: `store(rows)` inserts them (ignoring
         duplicates) and commits; a file is deleted only after that. Returns the rows read."""
-        try:
-            if not any(n.endswith((SUFFIX, TAKEN)) for n in os.listdir(self.folder)):
-                return 0
-        except FileNotFoundError:
+        if not self._files():
             return 0
         # One taker at a time (threads and processes): a second one waits, then finds what the
         # first left, so when `take` returns, whatever was spooled before it began is stored.
@@ -153,7 +187,7 @@ def _open_taken(path: Path) -> int | None:
     return fd
 
 
-def _records(path: Path, fd: int) -> list[dict]:
+def _records(path: Path, fd: int, quiet: bool = False) -> list[dict]:
     data = b""
     while chunk := os.read(fd, 1 << 20):
         data += chunk
@@ -166,7 +200,7 @@ def _records(path: Path, fd: int) -> list[dict]:
         fields, _, body = payload.partition(b"\n")
         rows.append({**json.loads(fields), "body": body.decode("utf-8")})
         at += _HEAD.size + length
-    if at < len(data):
+    if at < len(data) and not quiet:
         # Written by a process killed mid-write: that webhook was never answered 200.
         log.warning("spool %s: %d trailing bytes of an unfinished record dropped", path.name, len(data) - at)
     return rows

@@ -12,7 +12,8 @@ values, addresses, Message-IDs), body.py (the MIME tree: text, HTML, attachments
 flowed.py, html_text.py, quotes.py (the reply without its quoted history), machine.py
 (bounces, auto-replies, lists), gmail.py (Gmail's forwarding confirmation).
 
-Only the standard library and aiosmtpd; no database, no Flask.
+A platform client at the bottom: only the standard library and aiosmtpd; nothing of
+cxbot, no database, no Flask.
 """
 
 from .body import Attachment

@@ -30,7 +30,6 @@ from email.parser import BytesHeaderParser
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
-from cxbot import inbox
 from cxbot.channels import MAIL
 from cxbot.context import Context
 from cxbot.desk import links, media
@@ -62,10 +61,7 @@ def store(ctx: Context, raw: bytes, rcpts: list[str], link_token: str | None = N
     mail_id = _message_id(raw)
     body = json.dumps({"raw": base64.b64encode(raw).decode("ascii"), "rcpts": rcpts})
     # One order for all mail: replies in a thread arrive in the order they were received.
-    stored = inbox.store(ctx.db, MAIL.kind, f"mail:{mail_id}", body.encode(), link_token=link_token, order_key="mail")
-    if stored:
-        ctx.wakeup.set()
-    return stored
+    return ctx.inbox.store(MAIL.kind, f"mail:{mail_id}", body.encode(), link_token=link_token, order_key="mail")
 
 
 def _message_id(raw: bytes) -> str:

@@ -1,3 +1,3 @@
-"""The long-running parts (top layer): the worker, the scheduler, and starting them with
-the web server in one process. Imports anything below.
+"""The long-running parts: the worker, the scheduler, and starting them with the web
+server in one process. Imports `cxbot.web` and everything below; only cli, demo and bench import it.
 """

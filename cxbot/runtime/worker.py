@@ -43,9 +43,9 @@ class Worker:
     def run_once(self, look: bool = True) -> int:
         """Handle what is due now; returns how many events were handled."""
         self.heartbeat()
-        inbox.take_spooled(self.ctx.db)
+        self.ctx.inbox.take()
         handled = 0
-        for event in inbox.claim(self.ctx.db, self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
+        for event in self.ctx.inbox.claim(self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
             handler = self.handlers.get(event.source)
             token = inbox.current_event.set(event.id)
             finished = inbox.finished.set(False)
@@ -65,7 +65,7 @@ class Worker:
                 self._failed(event, f"{exc.__class__.__name__}: {exc}", final=True)
             else:
                 if not inbox.finished.get():
-                    inbox.done(self.ctx.db, event.id)
+                    self.ctx.inbox.finish(event.id)
             finally:
                 inbox.finished.reset(finished)
                 inbox.current_event.reset(token)
@@ -77,7 +77,7 @@ class Worker:
             # What the event produced is committed with its "done": handling it again would repeat it.
             log.warning("event %s: error after its message was recorded; not handled again", event.id)
             return
-        inbox.failed(self.ctx.db, event, error, final=final)
+        self.ctx.inbox.failed(event, error, final=final)
 
     def heartbeat(self, force: bool = False) -> None:
         now = time.time()

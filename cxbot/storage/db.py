@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -69,17 +68,6 @@ def begin_write(dbapi_conn) -> None:
         dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
-def _spool_for(url: str):
-    """SQLite files get a webhook spool beside them (see cxbot/spool.py); PostgreSQL none,
-    as its web and worker processes may run on different hosts."""
-    from cxbot.inbox.spool import Spool
-
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
-        return None
-    return Spool(Path(f"{u.database}.spool"))
-
-
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -89,21 +77,8 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._read_engine = self.engine.execution_options(cxbot_read_only=True)
-        self._inbox_writer = None
-        self._writer_lock = threading.Lock()
         # Facts that never change once written (a conversation's room), remembered per database.
         self.memo: dict[str, dict] = {}
-        self.spool = _spool_for(self.url)
-
-    def inbox_writer(self):
-        """This process's group-commit writer for webhook events (started on first use)."""
-        if self._inbox_writer is None:
-            from cxbot.inbox.writer import InboxWriter
-
-            with self._writer_lock:
-                if self._inbox_writer is None:
-                    self._inbox_writer = InboxWriter(self.engine)
-        return self._inbox_writer
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -133,7 +108,4 @@ class Database:
             return False
 
     def dispose(self) -> None:
-        if self._inbox_writer is not None:
-            self._inbox_writer.stop()
-            self._inbox_writer = None
         self.engine.dispose()

@@ -41,8 +41,7 @@ def blueprint(ctx: Context) -> Blueprint:
             return jsonify({"error": problem or "event has no type"}), 400
         source = body.get("source") or {}
         order = f"room:{source['channelId']}" if source.get("channelId") else f"user:{source.get('userId')}"
-        if inbox.store(ctx.db, "hub", inbox.works_key("hub", raw), raw, order_key=order):
-            ctx.wakeup.set()
+        ctx.inbox.store("hub", inbox.works_key("hub", raw), raw, order_key=order)
         return "", 200
 
     return bp

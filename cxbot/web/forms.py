@@ -18,7 +18,6 @@ import time
 
 from flask import Blueprint, make_response, render_template, request
 
-from cxbot import inbox
 from cxbot.context import Context
 from cxbot.desk import secret_forms
 from cxbot.storage.models import SecretForm
@@ -117,8 +116,7 @@ def blueprint(ctx: Context) -> Blueprint:
             return gone(secret_forms.get(ctx, token))
         body = json.dumps({"token": token, "user_id": form.user_id, "flow": form.flow, "step": form.step,
                            "value_enc": ctx.vault.encrypt(value)}).encode()
-        inbox.store(ctx.db, "form", f"form:{token}:{mark}", body, order_key=f"user:{form.user_id}")
-        ctx.wakeup.set()
+        ctx.inbox.store("form", f"form:{token}:{mark}", body, order_key=f"user:{form.user_id}")
         return outcome(token)
 
     return bp

@@ -70,16 +70,13 @@ def blueprint(ctx: Context) -> Blueprint:
         if link is None:
             return "", 200  # a customer writing before [OK] saved the link: nothing to relay yet
         # Stored while unlinked too (連携解除): the worker answers with the out-of-service reply.
-        stored = False
         for event in events:
             event_id = event.get("webhookEventId") or hashlib.sha256(
                 json.dumps(event, sort_keys=True).encode()).hexdigest()
             envelope = json.dumps({"destination": destination, "event": event}, ensure_ascii=False)
             sender = (event.get("source") or {}).get("userId", "")
-            stored |= inbox.store(ctx.db, LINE.kind, f"line:{event_id}", envelope.encode(), link_token=token,
-                                  order_key=f"line:{token}:{sender}")
-        if stored:
-            ctx.wakeup.set()
+            ctx.inbox.store(LINE.kind, f"line:{event_id}", envelope.encode(), link_token=token,
+                            order_key=f"line:{token}:{sender}")
         return "", 200
 
     def works_bot(token: str):
@@ -114,9 +111,8 @@ def blueprint(ctx: Context) -> Blueprint:
         # The keys keep the spelling they were first stored with: a redelivery across an
         # upgrade is still a duplicate, and a sender's events stay in order.
         sender = (body.get("source") or {}).get("userId", "")
-        if inbox.store(ctx.db, WORKS_BOT.kind, inbox.works_key(f"works:{token}", raw), raw, link_token=token,
-                       order_key=f"works:{token}:{sender}"):
-            ctx.wakeup.set()
+        ctx.inbox.store(WORKS_BOT.kind, inbox.works_key(f"works:{token}", raw), raw, link_token=token,
+                        order_key=f"works:{token}:{sender}")
         return "", 200
 
     def mail(token: str):

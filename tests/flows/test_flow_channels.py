@@ -8,7 +8,6 @@ import secrets
 import httpx
 import pytest
 
-from cxbot import inbox
 from cxbot.base.signatures import sign
 from cxbot.base.waiting import wait_for
 from cxbot.demo import DOMAIN_ID, new_rsa_key
@@ -298,10 +297,10 @@ def test_a_signed_callback_note_stored_by_the_release_before_still_confirms_the_
     # "works_verify", the channel spelt "works" in the note.
     body = json.dumps({"kind": "works", "token": link.webhook_token, "ok": True,
                        "fp": verification.fingerprint(made["botSecret"])}).encode()
-    inbox.store(wired.ctx.db, "works_verify", f"works-ok:{link.webhook_token}:before", body,
+    wired.ctx.inbox.store("works_verify", f"works-ok:{link.webhook_token}:before", body,
                 order_key=f"user:{admin_chat.user_id}")
     wired.ctx.wakeup.set()
-    wait_for(lambda: inbox.count(wired.ctx.db, "pending", "processing", sources=("works_verify",)) == 0,
+    wait_for(lambda: wired.ctx.inbox.count("pending", "processing", sources=("works_verify",)) == 0,
              what="the note to be handled")
     assert "Bot Secretを確認しました" in text_of(admin_chat._settle())
     assert links.info(links.get(wired.ctx, link.counter_account_id, "works_bot"))["callback_confirmed"] is True

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from cxbot import inbox
 from cxbot.base.waiting import wait_for
 
 pytestmark = pytest.mark.database
@@ -57,8 +56,8 @@ def test_each_message_gets_one_answer_and_its_event_is_marked_done(wired, admin)
     wired.say(admin.user_id, "two")
     wired.wait_bot_messages(first["roomId"], 3)
     # begin + two messages stored; all handled, nothing left behind or failed
-    wait_for(lambda: inbox.count(wired.ctx.db, "done") == 3, what="all events handled")
-    assert inbox.count(wired.ctx.db, "pending", "processing", "failed") == 0
+    wait_for(lambda: wired.ctx.inbox.count("done") == 3, what="all events handled")
+    assert wired.ctx.inbox.count("pending", "processing", "failed") == 0
     assert len(wired.bot_messages(first["roomId"])) == 3  # the greeting, then one menu per message
 
 
@@ -80,7 +79,7 @@ def test_opening_the_room_greets_an_admin_before_they_write(wired, admin):
     sent = wired.say(admin.user_id, "メニュー")
     greeting_again, menu = wired.wait_bot_messages(sent["roomId"], 2)
     assert greeting_again == greeting and labels(menu) == MENU_LABELS
-    wait_for(lambda: inbox.count(wired.ctx.db, "done") == 2, what="both events handled")
+    wait_for(lambda: wired.ctx.inbox.count("done") == 2, what="both events handled")
     assert len(wired.bot_messages(room)) == 2  # greeted once
 
 

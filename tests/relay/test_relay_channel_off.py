@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from cxbot import inbox
 from cxbot.base.waiting import wait_for
 from cxbot.demo import ADMIN
 from cxbot.desk import links
@@ -50,7 +49,7 @@ def open_channel(chat: Chat, account: str, channel: str) -> list[dict]:
 
 
 def handled(w) -> None:
-    wait_for(lambda: inbox.count(w.ctx.db, "pending", "processing", sources=("line", "works_bot")) == 0,
+    wait_for(lambda: w.ctx.inbox.count("pending", "processing", sources=("line", "works_bot")) == 0,
              what="the worker to handle the webhooks")
 
 

@@ -7,7 +7,6 @@ import base64
 import httpx
 import pytest
 
-from cxbot import inbox
 from cxbot.base.signatures import sign
 from cxbot.base.waiting import wait_for
 from cxbot.desk import links
@@ -122,7 +121,7 @@ def test_a_forged_line_webhook_is_refused_and_stores_nothing(wired):
     for signature in (sign("f" * 32, body), None):
         headers = {"x-line-signature": signature} if signature else {}
         assert httpx.post(url, content=body, headers=headers).status_code == 401
-    assert inbox.count(wired.ctx.db, sources=("line",)) == 0
+    assert wired.ctx.inbox.count(sources=("line",)) == 0
 
 
 def test_a_malformed_line_webhook_is_answered_400_with_what_is_wrong_and_stores_nothing(wired):
@@ -141,7 +140,7 @@ def test_a_malformed_line_webhook_is_answered_400_with_what_is_wrong_and_stores_
         assert resp.status_code == 400, body
         error = resp.json()["error"]
         assert error.startswith("body is not a LINE webhook: ") and named in error, (body, error)
-    assert inbox.count(wired.ctx.db, sources=("line",)) == 0
+    assert wired.ctx.inbox.count(sources=("line",)) == 0
 
 
 def test_an_agents_image_and_file_reach_the_line_customer(wired):

@@ -10,7 +10,6 @@ from email.utils import make_msgid
 import httpx
 import pytest
 
-from cxbot import inbox
 from cxbot.base.waiting import wait_for
 from cxbot.desk import links
 from cxbot.relay import mail as ingest_mail
@@ -138,7 +137,7 @@ def test_a_flood_from_one_sender_is_capped(desk):
         room = wait_room(w, "山田 太郎")
         wait_room_text(w, room["roomId"], "連投2")
 
-        wait_for(lambda: inbox.count(w.ctx.db, "pending", "processing", sources=("mail",)) == 0, what="mail handled")
+        wait_for(lambda: w.ctx.inbox.count("pending", "processing", sources=("mail",)) == 0, what="mail handled")
         assert not any("連投4" in t for t in room_texts(w, room["roomId"]))
     finally:
         ingest_mail.SENDER_CAP_PER_HOUR = original

@@ -59,7 +59,7 @@ def test_an_employees_message_stored_by_the_release_before_still_reaches_the_roo
                        "source": {"userId": employee.user_id, "domainId": int(wired.ctx.settings.works_domain_id)},
                        "content": {"type": "text", "text": "前の版で届いた問い合わせです"}}).encode()
     # As a web process of the release before stored it: under the inbox source "works".
-    inbox.store(wired.ctx.db, "works", inbox.works_key(f"works:{desk.token}", body), body, link_token=desk.token,
+    wired.ctx.inbox.store("works", inbox.works_key(f"works:{desk.token}", body), body, link_token=desk.token,
                 order_key=f"works:{desk.token}:{employee.user_id}")
     wired.ctx.wakeup.set()
     room = wait_room(wired, "田中 一郎 (社内Bot・経理)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 
-from cxbot import inbox
 from cxbot.base.waiting import wait_for
 from tests.support.world import Wired
 
@@ -22,7 +21,7 @@ class Chat:
         self.seen = 0
 
     def _settle(self) -> list[dict]:
-        wait_for(lambda: inbox.count(self.w.ctx.db, "pending", "processing", sources=ADMIN_SOURCES) == 0,
+        wait_for(lambda: self.w.ctx.inbox.count("pending", "processing", sources=ADMIN_SOURCES) == 0,
                  what="the worker to finish")
         msgs = self.w.bot_messages(self.room) if self.room else []
         new, self.seen = msgs[self.seen:], len(msgs)
