@@ -104,17 +104,19 @@ class Spool:
     def peek(self) -> list[dict]:
         """The records spooled and not yet taken, read without taking or locking anything
         (a record being appended is not whole yet, and is left out)."""
-        rows: list[dict] = []
-        for path in self._files():
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue  # taken and deleted meanwhile: its rows are in the table now
-            try:
-                rows.extend(_records(path, fd, quiet=True))
-            finally:
-                os.close(fd)
-        return rows
+        while True:
+            rows: list[dict] = []
+            for path in self._files():
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                except FileNotFoundError:
+                    break  # renamed by a taker (and not stored yet) or deleted: look again
+                try:
+                    rows.extend(_records(path, fd, quiet=True))
+                finally:
+                    os.close(fd)
+            else:
+                return rows
 
     def _files(self) -> list[Path]:
         try:

@@ -43,15 +43,6 @@ def insert(db: Database, rows: list[dict]) -> int:
         return s.connection().execute(insert_new(db.engine.dialect.name), rows).rowcount
 
 
-def known(db: Database, keys: Iterable[str]) -> set[str]:
-    """Which of these idempotency keys the table holds."""
-    keys = list(keys)
-    if not keys:
-        return set()
-    with db.read() as s:
-        return set(s.exec(select(InboundEvent.idempotency_key).where(InboundEvent.idempotency_key.in_(keys))))
-
-
 _IS_KNOWN = "SELECT 1 FROM inbound_event WHERE idempotency_key = ?"
 
 
@@ -117,11 +108,17 @@ def failed(db: Database, event: Claimed, error: str, final: bool) -> None:
         ))
 
 
-def count(db: Database, statuses: tuple[str, ...], sources: list[str] | None) -> int:
+def count(db: Database, statuses: tuple[str, ...], sources: list[str] | None, spooled: set[str] = frozenset()) -> int:
+    """Rows with these statuses and sources, plus the `spooled` keys the table does not hold
+    yet: both read in one snapshot, so an event stored in between is counted once."""
     with db.read() as s:
         stmt = select(func.count()).select_from(InboundEvent)
         if statuses:
             stmt = stmt.where(InboundEvent.status.in_(statuses))
         if sources is not None:
             stmt = stmt.where(InboundEvent.source.in_(sources))
-        return int(s.exec(stmt).one())
+        stored = int(s.exec(stmt).one())
+        if spooled:
+            spooled = spooled - set(s.exec(select(InboundEvent.idempotency_key)
+                                           .where(InboundEvent.idempotency_key.in_(list(spooled)))))
+        return stored + len(spooled)

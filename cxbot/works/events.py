@@ -46,27 +46,26 @@ class TextContent(Content):
 
 
 @dataclass(frozen=True)
-class ImageContent(Content):
+class AttachedContent(Content):
+    """Content whose bytes are downloaded by `fileId` (image, file, audio, video)."""
+
+    file_id: str
+
+
+class ImageContent(AttachedContent):
     type: ClassVar[str] = "image"
-    file_id: str
 
 
-@dataclass(frozen=True)
-class FileContent(Content):
+class FileContent(AttachedContent):
     type: ClassVar[str] = "file"
-    file_id: str
 
 
-@dataclass(frozen=True)
-class AudioContent(Content):
+class AudioContent(AttachedContent):
     type: ClassVar[str] = "audio"
-    file_id: str
 
 
-@dataclass(frozen=True)
-class VideoContent(Content):
+class VideoContent(AttachedContent):
     type: ClassVar[str] = "video"
-    file_id: str
 
 
 @dataclass(frozen=True)
