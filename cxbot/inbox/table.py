@@ -39,8 +39,10 @@ def insert_new(dialect_name: str):
 
 def insert(db: Database, rows: list[dict]) -> int:
     """Insert the rows in one transaction; returns how many were new."""
+    # RETURNING, not rowcount: PostgreSQL's driver reports -1 for these statements.
+    stmt = insert_new(db.engine.dialect.name).returning(InboundEvent.id)
     with db.session() as s:
-        return s.connection().execute(insert_new(db.engine.dialect.name), rows).rowcount
+        return len(s.connection().execute(stmt, rows).all())
 
 
 _IS_KNOWN = "SELECT 1 FROM inbound_event WHERE idempotency_key = ?"
