@@ -88,9 +88,8 @@ def respond(ctx: Context, user_id: str, inp: Input) -> list[dict]:
 
 def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     event = parse_event(body)
-    if not event.is_direct:
-        rooms.handle(ctx, event)  # a CX Talk room: an agent answering
-        return
+    if rooms.handle(ctx, event):
+        return  # a CX Talk room cxbot opened: an agent answering
     user_id = event.source.user_id
     begin = isinstance(event, BeginEvent)
     inp = _input(event)

@@ -122,12 +122,22 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     s.flush()
     if room is None:
         outbox.enqueue(s, conv.id, "room_create", {})
-    header = ctx.texts.render("relay/room_header", kind=who.kind, party=texts.party(ctx, who.kind),
-                              customer=customer, source=contact.source_id, account=account.name,
-                              address=account.default_address, info=_link_info(s, who.link_token),
-                              subject=subject, reopened=room is not None)
-    outbox.enqueue(s, conv.id, "room_post", {"text": header})
+    outbox.enqueue(s, conv.id, "room_post", {"text": room_header(s, ctx, conv, contact, account,
+                                                                 reopened=room is not None)})
     return conv, True
+
+
+def room_header(s: Session, ctx: Context, conv: Conversation, contact: Contact | None = None,
+                account: CounterAccount | None = None, reopened: bool = False, moved: bool = False) -> str:
+    """The first post of a conversation in a room: who wrote, to which channel, how to answer.
+    `reopened`: a new conversation in the contact's room; `moved`: this one in a new room."""
+    contact = contact or s.get(Contact, conv.contact_id)
+    account = account or s.get(CounterAccount, conv.counter_account_id)
+    return ctx.texts.render("relay/room_header", kind=conv.kind, party=texts.party(ctx, conv.kind),
+                            customer=contact.display_name or contact.source_id, source=contact.source_id,
+                            account=account.name, address=account.default_address,
+                            info=_link_info(s, conv.link_token), subject=conv.subject, reopened=reopened,
+                            moved=moved)
 
 
 def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str | None = None,

@@ -7,6 +7,7 @@ from cxbot.context import Context
 from cxbot.desk.accounts import agents
 from cxbot.desk.admins import lookup_user
 from cxbot.relay.delivery import WORKS_TEXT_MAX, chunks, works_call, works_contents
+from cxbot.relay.conversations import room_header
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import Conversation, CounterAccount, OutboxItem
 from cxbot.works import messages as m
@@ -40,26 +41,47 @@ def admin_note(ctx: Context, item: OutboxItem, payload: dict) -> None:
 
 
 def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    with ctx.db.session() as s:
-        conv = s.get(Conversation, item.conversation_id)
+    _ensure_room(ctx, item.conversation_id)
+
+
+def _ensure_room(ctx: Context, conversation_id: int) -> str:
+    """The conversation's room, made now when it has none: its first one (room_create), or
+    a new one after the bot was removed from the last (then the header is posted again)."""
+    with ctx.db.read() as s:
+        conv = s.get(Conversation, conversation_id)
         if conv.room_channel_id:
-            return
+            return conv.room_channel_id
         account = s.get(CounterAccount, conv.counter_account_id)
-        title = conv.title
+        title, moved = conv.title, conv.room_lost
     members = room_members(ctx, account)
     if not members:
         raise Failure("the counter account has no agents and no admin could be found", retryable=False,
                       reason="no_members")
-    made = works_call(ctx.works_once.create_channel, ctx.settings.works_bot_id, members, title)
+    bot = ctx.settings.works_bot_id
+    made = works_call(ctx.works_once.create_channel, bot, members, title)
+    room = made["channelId"]
     with ctx.db.session() as s:
-        conv = s.get(Conversation, item.conversation_id)
-        conv.room_channel_id = made["channelId"]
+        conv = s.get(Conversation, conversation_id)
+        conv.room_channel_id, conv.room_lost = room, False
         s.add(conv)
+        header = room_header(s, ctx, conv, moved=True) if moved else None
+    if header:
+        for part in chunks(header, WORKS_TEXT_MAX):
+            works_call(ctx.works_once.send_to_channel, bot, room, m.text(part))
+    return room
+
+
+def forget_rooms(ctx: Context, conversation_ids: list[int]) -> None:
+    """This process stops using the rooms it remembered for these conversations."""
+    rooms = ctx.db.memo.setdefault("rooms", {})
+    for conversation_id in conversation_ids:
+        rooms.pop(conversation_id, None)
 
 
 def _room_of(ctx: Context, conversation_id: int) -> str | None:
-    # A room, once made, is never replaced, so it is remembered (per database): each post
-    # in a busy room would otherwise read it again.
+    # A room is remembered (per database): each post in a busy room would otherwise read it
+    # again. The bot being removed from a room forgets it (membership.bot_removed); another
+    # process learns it from the platform's 404 (room_post).
     rooms = ctx.db.memo.setdefault("rooms", {})
     room = rooms.get(conversation_id)
     if room is None:
@@ -73,9 +95,21 @@ def _room_of(ctx: Context, conversation_id: int) -> str | None:
 
 
 def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    room = _room_of(ctx, item.conversation_id)
-    if not room:
-        raise Failure("the room could not be created", retryable=False, reason="no_room")
+    room = _room_of(ctx, item.conversation_id) or _ensure_room(ctx, item.conversation_id)
     bot = ctx.settings.works_bot_id
-    for content in works_contents(ctx, ctx.works_once, bot, payload):
+    contents = works_contents(ctx, ctx.works_once, bot, payload)
+    try:
+        works_call(ctx.works_once.send_to_channel, bot, room, contents[0])
+    except Failure as failure:
+        if failure.code != "LINE WORKS 404 NOT_FOUND" or not _forgotten(ctx, item.conversation_id, room):
+            raise
+        room = _ensure_room(ctx, item.conversation_id)  # the bot left that room: post in the new one
+        works_call(ctx.works_once.send_to_channel, bot, room, contents[0])
+    for content in contents[1:]:
         works_call(ctx.works_once.send_to_channel, bot, room, content)
+
+
+def _forgotten(ctx: Context, conversation_id: int, room: str) -> bool:
+    """True when the database no longer gives this conversation the room this process remembered."""
+    forget_rooms(ctx, [conversation_id])
+    return _room_of(ctx, conversation_id) != room

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from cxbot import inbox
 from cxbot.context import Context
 from cxbot.desk import links, media
-from cxbot.relay import outbox, texts
+from cxbot.relay import membership, outbox, texts
 from cxbot.relay.channels import of as relay_of
 from cxbot.relay.conversations import already_recorded, by_room
 from cxbot.storage.models import Conversation, Message
@@ -25,6 +25,8 @@ from cxbot.works.events import (
     Event,
     FileContent,
     ImageContent,
+    LeaveEvent,
+    LeftEvent,
     MessageEvent,
     TextContent,
 )
@@ -58,12 +60,23 @@ def _lock(s: Session, conv_id: int) -> None:
     s.exec(select(Conversation).where(Conversation.id == conv_id).with_for_update()).one()
 
 
-def handle(ctx: Context, event: Event) -> None:
-    if not isinstance(event, MessageEvent) or not event.source.channel_id or not event.source.user_id:
-        return
-    conv = by_room(ctx, event.source.channel_id)
+def handle(ctx: Context, event: Event) -> bool:
+    """An event of a CX Talk room cxbot opened; False when it is not from one (a 1:1 talk
+    with the hub bot may carry a channelId too, so only the room's record tells)."""
+    room = event.source.channel_id
+    conv = by_room(ctx, room) if room else None
     if conv is None:
-        return  # a room cxbot did not open for an inquiry
+        return False
+    if isinstance(event, LeaveEvent):
+        membership.bot_removed(ctx, room)
+    elif isinstance(event, LeftEvent):
+        membership.members_left(ctx, conv, event.members)
+    elif isinstance(event, MessageEvent) and event.source.user_id:
+        _agent_wrote(ctx, conv, event)
+    return True
+
+
+def _agent_wrote(ctx: Context, conv: Conversation, event: MessageEvent) -> None:
     t = ctx.texts
     agent = event.source.user_id
     content = event.content

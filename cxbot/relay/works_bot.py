@@ -47,8 +47,10 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if link is None:
         return
     event = parse_event(body)
-    if not event.is_direct or not event.source.user_id:
-        return  # the seed's inquiry bots are 1:1 only
+    if not event.source.user_id:
+        return
+    # cxbot creates inquiry bots with enableGroupJoin off: every talk with one is 1:1,
+    # whether or not its events carry a channelId.
     info = links.info(link)
     bot_id, user_id = info["bot_id"], event.source.user_id
     client = bot_client(ctx, link)

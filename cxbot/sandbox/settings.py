@@ -20,6 +20,12 @@ class Settings:
     allow_http_urls: bool = False
     callback_timeout: float = 10.0
     max_bots: int = 300
+    # A 1:1 message event with the room's channelId (the docs' examples) or without (the
+    # docs' field table): the product must tell a 1:1 talk from a room either way.
+    direct_message_channel_id: bool = True
+    # An expired or revoked access token: 401 UNAUTHORIZED (the error-code page) or 403
+    # UNAUTHORIZED (what all three official samples check for).
+    expired_token_status: int = 401
 
     FIELDS = {
         "channelCreatePerMinute": ("channel_create_per_minute", int),
@@ -27,6 +33,8 @@ class Settings:
         "allowHttpUrls": ("allow_http_urls", bool),
         "callbackTimeout": ("callback_timeout", (int, float)),
         "maxBots": ("max_bots", int),
+        "directMessageChannelId": ("direct_message_channel_id", bool),
+        "expiredTokenStatus": ("expired_token_status", int),
     }
 
     def to_json(self) -> dict:
@@ -42,6 +50,8 @@ class Settings:
                 ok = isinstance(value, bool)
             else:
                 ok = isinstance(value, kind) and not isinstance(value, bool) and value >= 0
+            if key == "expiredTokenStatus":
+                ok = ok and value in (401, 403)
             if not ok:
                 raise ValueError(f"setting {key!r} has the wrong type or value: {value!r}")
         for key, value in data.items():

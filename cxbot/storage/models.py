@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -202,6 +202,8 @@ class Conversation(SQLModel, table=True):
     link_token: Optional[str] = Field(default=None, max_length=100)
     status: str = Field(default="open", max_length=20, index=True)  # open | closed
     room_channel_id: Optional[str] = Field(default=None, max_length=200, index=True)
+    # The bot was removed from the room: the next post makes a new one, headed again.
+    room_lost: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     title: str = Field(default="", max_length=1000)
     # Email threading: subject, the reply+<token> address, the Message-IDs seen so far.
     subject: str = Field(default="", max_length=998)

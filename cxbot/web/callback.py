@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 from cxbot import inbox
 from cxbot.base import signatures
 from cxbot.context import Context
+from cxbot.relay.conversations import by_room
 from cxbot.web.webhooks import refused
 
 
@@ -40,7 +41,13 @@ def blueprint(ctx: Context) -> Blueprint:
         if problem or not body.get("type"):
             return jsonify({"error": problem or "event has no type"}), 400
         source = body.get("source") or {}
-        order = f"room:{source['channelId']}" if source.get("channelId") else f"user:{source.get('userId')}"
+        # One room's events in order, and one admin's: their chat, forms and Verify share
+        # `user:` (a 1:1 talk may carry a channelId too, so only a room cxbot made is a room).
+        room = source.get("channelId")
+        if room and (not source.get("userId") or by_room(ctx, str(room)) is not None):
+            order = f"room:{room}"
+        else:
+            order = f"user:{source.get('userId')}"
         ctx.inbox.store("hub", inbox.works_key("hub", raw), raw, order_key=order)
         return "", 200
 

@@ -106,8 +106,9 @@ class WorksClient:
         target = url or f"{self.api_url}{path}"
         token = self.tokens.get(self.app)
         resp = self._send(method, target, path, token, json, params, files)
-        if resp.status_code == 401 and self._code(resp) == "UNAUTHORIZED":
-            # The token was revoked or expired early: one re-issue, then one more try.
+        if resp.status_code in (401, 403) and self._code(resp) == "UNAUTHORIZED":
+            # The token was revoked or expired early: one re-issue, then one more try. The
+            # error-code page says 401; the official samples all check 403: either is taken.
             token = self.tokens.renew(self.app, stale=token)
             resp = self._send(method, target, path, token, json, params, files)
         if resp.status_code < 400:

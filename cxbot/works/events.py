@@ -25,6 +25,8 @@ class EventParseError(ValueError):
 @dataclass(frozen=True)
 class Source:
     user_id: str | None = None
+    # A group room's id. A 1:1 talk's message may carry one too (the docs' examples do,
+    # their field table says it is not sent), so its presence does not tell a room apart.
     channel_id: str | None = None
     domain_id: int | None = None
 
@@ -99,26 +101,6 @@ class Event:
     source: Source
     issued_time: datetime | None
     raw: dict[str, Any] = field(repr=False, hash=False)
-
-    @property
-    def is_direct(self) -> bool:
-        """True for events from the bot's 1:1 room with a user.
-
-        A message there carries no channelId; begin/end only happen there. Other
-        events can't tell, so they say False.
-        """
-        if self.type in ("begin", "end"):
-            return True
-        return self.type == "message" and self.source.channel_id is None
-
-    @property
-    def reply_target(self) -> tuple[str, str] | None:
-        """``("channel", channelId)`` or, in a 1:1 room, ``("user", userId)``."""
-        if self.source.channel_id:
-            return ("channel", self.source.channel_id)
-        if self.source.user_id:
-            return ("user", self.source.user_id)
-        return None
 
 
 @dataclass(frozen=True)

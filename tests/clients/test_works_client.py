@@ -27,13 +27,25 @@ def log(sandbox_http, path="/v1.0/*"):
     return sandbox_http.get("/_sandbox/requests", params={"path": path}).json()
 
 
-def test_an_expired_token_is_reissued_once_and_the_call_succeeds(make_ctx, sandbox_http, admin):
+@pytest.mark.parametrize("status", [401, 403])  # the error-code page's reading, and the official samples'
+def test_an_expired_token_is_reissued_once_and_the_call_succeeds(make_ctx, sandbox_http, admin, status):
     ctx, _ = make_ctx()
+    sandbox_http.post("/_sandbox/settings", json={"expiredTokenStatus": status}).raise_for_status()
     before = ctx.tokens.get(ctx.hub_app)
     sandbox_http.post("/_sandbox/tokens/expire")
     assert ctx.works.get_user(admin.user_id)["userId"] == admin.user_id
-    assert [r["status"] for r in log(sandbox_http)] == [401, 200]
+    assert [r["status"] for r in log(sandbox_http)] == [status, 200]
     assert ctx.tokens.get(ctx.hub_app) != before
+
+
+def test_a_403_other_than_an_expired_token_is_final_and_names_the_platforms_code(make_ctx, sandbox_http, admin):
+    ctx, _ = make_ctx()
+    sandbox_http.post("/_sandbox/faults", json={"method": "GET", "path": "/v1.0/users/*", "status": 403, "times": 5})
+    with pytest.raises(WorksApiError) as err:
+        ctx.works.get_user(admin.user_id)
+    assert (err.value.status, err.value.code) == (403, "FORBIDDEN")
+    assert "FORBIDDEN" in str(err.value) and err.value.description in str(err.value)
+    assert len(log(sandbox_http)) == 1  # neither renewed nor retried
 
 
 def test_429_waits_as_rate_limit_reset_says(make_ctx, sandbox_http, admin):

@@ -27,6 +27,16 @@ def test_an_admins_hello_reaches_the_main_menu(wired, admin):
     assert "管理メニュー" in menu["content"]["contentText"]
 
 
+@pytest.mark.parametrize("with_channel_id", [True, False])  # the docs' examples; the docs' field table
+def test_a_one_to_one_talk_is_answered_whether_or_not_its_events_carry_a_channel_id(wired, admin, with_channel_id):
+    wired.http.post("/_sandbox/settings", json={"directMessageChannelId": with_channel_id}).raise_for_status()
+    sent = wired.say(admin.user_id, "こんにちは")
+    menu = wired.wait_bot_messages(sent["roomId"], 2)[-1]
+    assert labels(menu) == MENU_LABELS
+    wired.press(admin.user_id, menu["messageId"], "ヘルプ")
+    assert "外部チャネル" in wired.wait_bot_messages(sent["roomId"], 3)[-1]["content"]["text"]
+
+
 def test_a_non_admin_is_refused_politely(wired, employee):
     sent = wired.say(employee.user_id, "メニューを見せて")
     reply = wired.wait_bot_messages(sent["roomId"], 1)[-1]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cxbot.base.waiting import wait_for
 from cxbot.desk import links
+from cxbot.relay.outbox import MAX_ATTEMPTS
 from cxbot.storage.models import OutboxItem
 from tests.support.relay import (
     agent_rooms,
@@ -48,6 +50,23 @@ def test_room_creation_rate_limit_queues_rooms_and_loses_nothing(quick):
         wait_room_text(w, room["roomId"], f"{c['displayName']}です")
     log = w.http.get("/_sandbox/requests", params={"path": "/v1.0/bots/*/channels"}).json()
     assert [r["status"] for r in log if r["method"] == "POST"].count(429) == 2
+
+
+def test_a_room_that_cannot_be_made_tells_the_admins_and_its_messages_wait_for_the_next_try(quick, admin):
+    w = quick
+    desk = line_desk(w, customers=1)
+    yamada = desk.customers[0]
+    w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/v1.0/bots/*/channels", "status": 503,
+                                          "times": MAX_ATTEMPTS})  # every try of the room_create row
+    line_says(w, desk, yamada, {"type": "text", "text": "部屋がなくても届きますか"})
+    hub = w.dm_room(admin.user_id)
+    told = wait_for(lambda: [m["content"]["text"] for m in w.bot_messages(hub)
+                             if "トークルームを作成できなかった" in m["content"].get("text", "")],
+                    timeout=30, what="the admins to hear the room could not be made")
+    assert "山田 太郎" in told[0] and "メッセージは保存してあり" in told[0]
+    room = wait_room(w, "山田 太郎")
+    wait_room_text(w, room["roomId"], "部屋がなくても届きますか")
+    assert len(told) == 1
 
 
 def test_5xx_on_room_posts_recovers_in_order(quick):

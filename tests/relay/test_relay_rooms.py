@@ -8,6 +8,7 @@ import pytest
 
 from cxbot.base.waiting import wait_for
 from tests.support.relay import (
+    AGENTS,
     agent_rooms,
     agent_says,
     employee_says,
@@ -177,3 +178,31 @@ def test_when_no_room_can_be_made_the_admins_are_told(w, admin):
                     what="the note to the admins")
     assert "トークルームを作成できなかった" in note and "[LINE WORKS 403 FORBIDDEN]" in note
     assert "cannot create" not in note
+
+
+def hub_texts(w, admin) -> list[str]:
+    return [m["content"].get("text", "") for m in w.bot_messages(w.dm_room(admin.user_id))]
+
+
+def test_when_every_agent_leaves_the_admins_hear_and_the_next_message_opens_a_new_room(w, admin):
+    desk, customer = one_customer(w, unique("退出客"))
+    line_says(w, desk, customer, {"type": "text", "text": "最初の質問"})
+    room = wait_room(w, customer["displayName"])
+    wait_room_text(w, room["roomId"], "最初の質問")
+    for agent in AGENTS:
+        left = w.http.post("/_sandbox/act/leave", json={"userId": agent.user_id, "channelId": room["roomId"]})
+        assert left.status_code == 200, left.text
+    assert left.json()["events"] == ["left", "leave"]  # nobody left: the bot left by itself
+    told = wait_for(lambda: [t for t in hub_texts(w, admin) if "担当者が全員" in t and room["title"] in t],
+                    what="the admins to hear that every agent left")
+    assert customer["displayName"] in told[0]
+    in_dead_room = len(w.messages(room["roomId"]))
+
+    line_says(w, desk, customer, {"type": "text", "text": "二通目です"})
+    new = wait_for(lambda: next((r for r in agent_rooms(w) if customer["displayName"] in r["title"]
+                                 and r["roomId"] != room["roomId"]), None), what="a new room")
+    texts = wait_room_text(w, new["roomId"], "二通目です")
+    assert "前のトークルームからBotが退出した" in texts[0] and customer["displayName"] in texts[0]
+    agent_says(w, new["roomId"], "新しいルームから回答します")
+    wait_line_answer(w, desk, customer, "新しいルームから回答します")
+    assert len(w.messages(room["roomId"])) == in_dead_room  # nothing was posted into the dead room

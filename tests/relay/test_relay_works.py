@@ -22,7 +22,9 @@ from tests.support.relay import (
 pytestmark = pytest.mark.database
 
 
-def test_an_employee_asks_and_gets_the_answer_in_the_same_talk(wired, employee):
+@pytest.mark.parametrize("with_channel_id", [True, False])  # the docs' examples; the docs' field table
+def test_an_employee_asks_and_gets_the_answer_in_the_same_talk(wired, employee, with_channel_id):
+    wired.http.post("/_sandbox/settings", json={"directMessageChannelId": with_channel_id}).raise_for_status()
     desk = works_desk(wired)
     employee_says(wired, desk, employee, "経費精算の締め日はいつですか？")
     # The bot's 説明 greets the member once when the talk begins.

@@ -373,7 +373,9 @@ def test_channel_creation_is_limited_to_10_a_minute(sb):
 # --------------------------------------------------------------------------- callbacks
 
 
-def test_user_message_is_a_signed_callback_without_channel_id(sb):
+@pytest.mark.parametrize("with_channel_id", [True, False])  # the docs' examples; the docs' field table
+def test_user_message_is_a_signed_callback_with_or_without_channel_id(sb, with_channel_id):
+    sb.client.post("/_sandbox/settings", json={"directMessageChannelId": with_channel_id}).raise_for_status()
     r = sb.client.post("/_sandbox/act/message", json={
         "userId": "member-1", "botId": BOT_ID, "content": {"type": "text", "text": "こんにちは"}})
     assert r.status_code == 200, r.text
@@ -392,7 +394,8 @@ def test_user_message_is_a_signed_callback_without_channel_id(sb):
 
     event = json.loads(raw)
     assert event["type"] == "message"
-    assert event["source"] == {"userId": "member-1", "domainId": DOMAIN_ID}  # no channelId in 1:1
+    assert event["source"] == {"userId": "member-1", "domainId": DOMAIN_ID} | (
+        {"channelId": result["roomId"]} if with_channel_id else {})
     assert event["content"] == {"type": "text", "text": "こんにちは"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", event["issuedTime"])
     assert json.loads(begin["body"])["source"]["channelId"] == result["roomId"]
@@ -447,7 +450,7 @@ def test_pressing_buttons(sb):
     event = sb.events()[-1]
     assert event["type"] == "message"
     assert event["content"] == {"type": "text", "text": "設定", "postback": "flow=line&step=start"}
-    assert "channelId" not in event["source"]
+    assert event["source"]["channelId"] == room["roomId"]  # a 1:1 message, as the docs' examples show it
     assert sb.messages(room["roomId"])[-1]["sender"] == {"userId": "member-1"}
 
     r = sb.client.post("/_sandbox/act/press", json={"userId": "member-1", "messageId": msg["messageId"],

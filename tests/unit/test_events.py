@@ -51,8 +51,6 @@ def test_text_message_from_raw_bytes():
         raw=json.loads(body),
         content=TextContent(text="hello"),
     )
-    assert not event.is_direct
-    assert event.reply_target == ("channel", "12345")
 
 
 def test_text_with_postback():
@@ -98,7 +96,6 @@ def test_postback():
     assert isinstance(event, PostbackEvent)
     assert event.data == "action=buy"
     assert event.source.user_id == USER
-    assert event.reply_target == ("channel", "12345")
 
 
 def test_join_with_second_precision_time():
@@ -108,8 +105,6 @@ def test_join_with_second_precision_time():
     assert isinstance(event, JoinEvent)
     assert event.issued_time == datetime(2022, 1, 4, 5, 16, 5, tzinfo=UTC)
     assert event.source == Source(channel_id="12345", domain_id=40029600)
-    assert event.reply_target == ("channel", "12345")
-    assert not event.is_direct
 
 
 def test_leave():
@@ -136,7 +131,7 @@ def test_joined_and_left_carry_members(kind, cls):
 
 
 @pytest.mark.parametrize(("kind", "cls"), [("begin", BeginEvent), ("end", EndEvent)])
-def test_begin_and_end_are_direct(kind, cls):
+def test_begin_and_end_carry_the_user_and_the_talk(kind, cls):
     event = parse_event(
         {
             "type": kind,
@@ -145,13 +140,13 @@ def test_begin_and_end_are_direct(kind, cls):
         }
     )
     assert isinstance(event, cls)
-    assert event.is_direct
+    assert event.source == Source(user_id="user0001-e3e9-4063-1d22-04978003f354", channel_id="12345",
+                                  domain_id=40029600)
 
 
-def test_one_to_one_message_replies_to_the_user():
+def test_a_one_to_one_message_may_come_without_a_channel_id():
     event = parse_event(message({"type": "text", "text": "hi"}, source={"userId": USER, "domainId": 40029600}))
-    assert event.is_direct
-    assert event.reply_target == ("user", USER)
+    assert event.source == Source(user_id=USER, domain_id=40029600)
 
 
 def test_unknown_event_type_does_not_raise():

@@ -94,9 +94,11 @@ def room_for_act(w: WorksWorld, user: User, bot_id, channel_id) -> tuple[Room, B
         return room, bot
 
 
-def _message_event(user: User, room: Room, content: dict) -> dict:
-    # 1:1 message events carry no channelId (reference §2.4).
-    channel_id = room.channel_id if room.kind == "group" else None
+def _message_event(w: WorksWorld, user: User, room: Room, content: dict) -> dict:
+    # The message-event table says a 1:1 room's channelId is not sent; both of the doc's
+    # examples carry one (reference §2.4). The setting plays either reading.
+    with_id = room.kind == "group" or w.settings.direct_message_channel_id
+    channel_id = room.channel_id if with_id else None
     return envelope("message", user_id=user.user_id, channel_id=channel_id, domain_id=user.domain_id,
                     content=content)
 
@@ -143,7 +145,7 @@ def send_message(w: WorksWorld, data: dict) -> dict:
             )
         begin = _begin(room, user)
         msg = w.add_message(room, {"userId": user.user_id}, content)
-        events = ([(begin, None)] if begin else []) + [(_message_event(user, room, content), content["type"])]
+        events = ([(begin, None)] if begin else []) + [(_message_event(w, user, room, content), content["type"])]
     callback = _deliver(w, bot, events)
     return {"roomId": room.room_id, "messageId": msg.message_id, "callback": callback}
 
@@ -252,7 +254,7 @@ def _press_item(w: WorksWorld, user: User, room: Room, item: dict) -> tuple[dict
             content["postback"] = action["postback"]
         msg = w.add_message(room, {"userId": user.user_id}, content)
         out["messageId"] = msg.message_id
-        events.append((_message_event(user, room, content), None))
+        events.append((_message_event(w, user, room, content), None))
     elif kind == "postback":
         if action.get("displayText"):
             msg = w.add_message(room, {"userId": user.user_id}, {"type": "text", "text": action["displayText"]})
@@ -300,6 +302,25 @@ def send_event(w: WorksWorld, data: dict) -> dict:
             event = envelope(kind, channel_id=channel_id, domain_id=domain_id, **extra)
     callback = w.deliverer.send_event(bot, event, wait=True)
     return {"event": event, "callback": callback}
+
+
+def leave_room(w: WorksWorld, data: dict) -> dict:
+    """`act/leave`: the user leaves a group room; the bot gets `left`. When nobody but the
+    bot is left, the bot leaves too, by itself, and gets `leave` (reference §2.5)."""
+    user = get_user(w, data.get("userId"))
+    channel_id = data.get("channelId")
+    with w.lock:
+        room = w.rooms.get(channel_id or "")
+        if room is None or room.kind != "group" or user.user_id not in room.members:
+            raise ControlError(404, f"{user.user_id} is not a member of a group room {channel_id!r}")
+        bot = w.bots[room.bot_id]
+        room.members.remove(user.user_id)
+        events = [envelope("left", channel_id=room.channel_id, domain_id=room.domain_id, members=[user.user_id])]
+        if not room.members and not room.bot_left:
+            room.bot_left = True
+            events.append(envelope("leave", channel_id=room.channel_id, domain_id=room.domain_id))
+    callbacks = [w.deliverer.send_event(bot, event, wait=True) for event in events]
+    return {"events": [e["type"] for e in events], "callbacks": callbacks}
 
 
 def send_raw(w: WorksWorld, data: dict) -> dict:

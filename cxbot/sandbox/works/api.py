@@ -42,10 +42,11 @@ def require_token(*scopes: str) -> AccessToken:
     w = works()
     with w.lock:
         token = w.access_tokens.get(value)
+        status = w.settings.expired_token_status
         if token is None:
-            raise unauthorized("The access token is unknown")
+            raise unauthorized("The access token is unknown", status)
         if token.expires_at <= now():
-            raise unauthorized("The access token has expired")
+            raise unauthorized("The access token has expired", status)
     if scopes and not set(scopes) & set(token.scopes):
         raise forbidden(
             f"The access token lacks the scope this API needs (one of: {', '.join(scopes)}; "

@@ -276,6 +276,11 @@ def act_event():
     return jsonify(acts.send_event(_works(), _body()))
 
 
+@bp.post("/act/leave")
+def act_leave():
+    return jsonify(acts.leave_room(_works(), _body()))
+
+
 @bp.post("/act/raw")
 def act_raw():
     return jsonify(acts.send_raw(_works(), _body()))

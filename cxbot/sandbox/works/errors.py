@@ -30,8 +30,8 @@ def invalid(description: str) -> ApiError:
     return ApiError(400, "INVALID_PARAMETER", description)
 
 
-def unauthorized(description: str) -> ApiError:
-    return ApiError(401, "UNAUTHORIZED", description)
+def unauthorized(description: str, status: int = 401) -> ApiError:
+    return ApiError(status, "UNAUTHORIZED", description)
 
 
 def forbidden(description: str) -> ApiError:
