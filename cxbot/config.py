@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from cxbot.base.i18n import LOCALES
+from cxbot.base.urls import is_loopback_host
 from cxbot.mail import SmtpUrlError, parse_smtp_url
 from cxbot.storage.crypto import KeyError_, parse_keys
 
@@ -163,6 +164,9 @@ class Settings(BaseSettings):
     instance_path: Path = Path("instance")
     database_url: Annotated[SecretStr, AfterValidator(_database_url)] = SecretStr("")  # may hold a password
     public_url: WebUrl = "http://127.0.0.1:8000"
+    # Accept an http:// CXBOT_PUBLIC_URL on this machine's own address outside the demo: for
+    # the benchmark and a trial on one machine, which the platforms cannot reach anyway.
+    allow_loopback_http: bool = False
     secret_key: Annotated[SecretStr, AfterValidator(_fernet_keys)] = SecretStr("")
     works_api_url: WebUrl = "https://www.worksapis.com/v1.0"
     works_auth_url: WebUrl = "https://auth.worksmobile.com/oauth2/v2.0/token"
@@ -364,9 +368,26 @@ def _missing(settings: Settings) -> list[tuple[str, str]]:
     elif not settings.demo:
         found.append(("", "CXBOT_WORKS_CLIENT_ID, CXBOT_WORKS_BOT_ID, ...: the hub bot is not configured; "
                           "see README 'Creating the hub bot'"))
+    if not settings.demo and (line := _public_url_problem(settings)):
+        found.append(("CXBOT_PUBLIC_URL", line))
     if settings.hub_configured and not settings.admins:
         found.append(("CXBOT_ADMINS", "CXBOT_ADMINS: empty; nobody could configure cxbot"))
     return found
+
+
+def _public_url_problem(settings: Settings) -> str:
+    parts = urlsplit(settings.public_url)
+    on_this_machine = is_loopback_host(parts.hostname)
+    if on_this_machine and settings.allow_loopback_http:
+        return ""
+    if parts.scheme != "https":
+        return (f"CXBOT_PUBLIC_URL: {settings.public_url!r} must start with https://: LINE WORKS and LINE call "
+                "only HTTPS callback and webhook URLs and fetch the bot's photo and images only over HTTPS "
+                "(put cxbot behind a TLS proxy; http is for `cxbot demo`)")
+    if on_this_machine:
+        return (f"CXBOT_PUBLIC_URL: {settings.public_url!r} is this machine's own address, which LINE WORKS "
+                "and LINE cannot reach; give the address they call")
+    return ""
 
 
 def check(settings: Settings) -> list[str]:

@@ -48,6 +48,7 @@ def subprocess_env(settings: config.Settings) -> dict[str, str]:
     env["CXBOT_DATABASE_URL"] = settings.effective_database_url
     env["CXBOT_INSTANCE_PATH"] = str(settings.instance_path)
     env["CXBOT_ADMINS"] = ",".join(settings.admins)
+    env["CXBOT_ALLOW_LOOPBACK_HTTP"] = "true"  # the bench's cxbot serves the sandbox on this machine
     env["CXBOT_SMTP_LISTEN"] = f"127.0.0.1:{free_port()}"
     # Tuning knobs may be passed through, to compare settings on the same machine.
     for knob in ("CXBOT_WORKER_THREADS", "CXBOT_OUTBOX_THREADS", "CXBOT_WORKER_POLL_INTERVAL"):

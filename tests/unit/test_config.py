@@ -89,6 +89,24 @@ def test_config_check_prints_settings_but_never_a_secret():
     assert "configuration ok" in result.output
 
 
+@pytest.mark.parametrize("url, allow, expect", [
+    ("http://cx.example.com", "", "must start with https://: LINE WORKS and LINE call only HTTPS"),
+    ("http://127.0.0.1:8000", "", "must start with https://"),
+    ("https://localhost:8443", "", "this machine's own address, which LINE WORKS and LINE cannot reach"),
+    ("http://cx.example.com", "true", "must start with https://"),  # the waiver is for this machine only
+])
+def test_the_public_url_must_be_https_the_platforms_can_reach(url, allow, expect):
+    found = problems(CXBOT_PUBLIC_URL=url, CXBOT_ALLOW_LOOPBACK_HTTP=allow or "false")
+    [line] = [p for p in found if p.startswith("CXBOT_PUBLIC_URL:")]
+    assert expect in line and url in line
+
+
+def test_http_on_this_machine_is_for_the_demo_and_the_benchmark():
+    assert problems(CXBOT_PUBLIC_URL="http://127.0.0.1:8000", CXBOT_ALLOW_LOOPBACK_HTTP="true") == []
+    demo = config.Settings(public_url="http://127.0.0.1:8000", demo=True)
+    assert not [line for line in config.check(demo) if "CXBOT_PUBLIC_URL" in line]
+
+
 def test_config_check_fails_with_the_problems():
     result = CliRunner().invoke(main, ["config", "check"], env=good_env(CXBOT_PUBLIC_URL="nope"))
     assert result.exit_code == 1
