@@ -17,7 +17,7 @@ def _configured_admins(ctx: Context) -> list[str]:
     found = []
     for ref in ctx.settings.admins:
         user = lookup_user(ctx, ref)
-        if user:
+        if user and user["userId"] not in found:  # a room's members must be unique
             found.append(user["userId"])
     return found
 

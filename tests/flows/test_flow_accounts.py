@@ -66,7 +66,9 @@ def test_agents_are_checked_with_the_users_api(admin_chat, wired):
     replies = admin_chat.send(f"{AGENTS[0].email}, nobody@nowhere.example")
     assert "nobody@nowhere.example" in text_of(replies) and "見つかりません" in text_of(replies)
     assert accounts.agents(accounts.all_accounts(wired.ctx)[0]) == []
-    replies = admin_chat.send(f"{AGENTS[0].email}\n{AGENTS[1].user_id}")
+    assert "社外のユーザー" in text_of(replies)  # why an outsider cannot be one: bots cannot join rooms with them
+    # The same person by email and by user ID is one member (a room's members are unique).
+    replies = admin_chat.send(f"{AGENTS[0].email}\n{AGENTS[1].user_id}, {AGENTS[0].user_id}")
     assert "佐藤 健" in text_of(replies) and "鈴木 美咲" in text_of(replies)
     assert accounts.agents(accounts.all_accounts(wired.ctx)[0]) == [AGENTS[0].user_id, AGENTS[1].user_id]
 

@@ -370,6 +370,29 @@ def test_channel_creation_is_limited_to_10_a_minute(sb):
     assert sb.api("GET", f"/bots/{BOT_ID}/channels/{channel_id}").status_code == 404
 
 
+def test_a_room_takes_1_to_100_unique_members_of_the_tenant(sb):
+    def create(members):
+        return sb.api("POST", f"/bots/{BOT_ID}/channels", json={"members": members, "title": "CX"})
+
+    for members, says in ((["agent-1", "agent-1"], "must be unique"), ([], "1 to 100"),
+                          (["agent-1"] * 101, "1 to 100"), (["someone@other-company.example"], "unknown user")):
+        r = create(members)
+        assert r.status_code == 400 and r.json()["code"] == "INVALID_PARAMETER", members
+        assert says in r.json()["description"]
+
+
+def test_when_the_last_member_leaves_the_bot_leaves_by_itself(sb):
+    channel_id = sb.api("POST", f"/bots/{BOT_ID}/channels",
+                        json={"members": ["agent-1", "admin-1"], "title": "CX"}).json()["channelId"]
+    first = sb.client.post("/_sandbox/act/leave", json={"userId": "agent-1", "channelId": channel_id}).json()
+    assert first["events"] == ["left"]
+    last = sb.client.post("/_sandbox/act/leave", json={"userId": "admin-1", "channelId": channel_id}).json()
+    assert last["events"] == ["left", "leave"]
+    assert sb.events()[-1]["source"] == {"channelId": channel_id, "domainId": DOMAIN_ID}
+    r = sb.api("POST", f"/bots/{BOT_ID}/channels/{channel_id}/messages", json={"content": {"type": "text", "text": "x"}})
+    assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"  # nothing can be posted into a dead room
+
+
 # --------------------------------------------------------------------------- callbacks
 
 
