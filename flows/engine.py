@@ -72,8 +72,9 @@ def _drain(turn: Turn) -> list[dict]:
 
 
 class Engine:
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, domain_id: int | None = None):
         self.ctx = ctx
+        self.domain_id = domain_id  # the admin's LINE WORKS domain, when known (Turn.domain_id)
 
     # -- persistence -----------------------------------------------------------------
 
@@ -204,7 +205,7 @@ class Engine:
     # -- transitions -----------------------------------------------------------------
 
     def _turn(self, state: FlowState) -> Turn:
-        return Turn(self.ctx, state.user_id, REGISTRY[state.flow], self._data(state))
+        return Turn(self.ctx, state.user_id, REGISTRY[state.flow], self._data(state), domain_id=self.domain_id)
 
     def _press(self, state: FlowState, action: str, arg: str) -> list[dict] | None:
         turn = self._turn(state)
@@ -308,13 +309,14 @@ class Engine:
         if caller is not None:
             data[CALLER] = caller
         state = self._new_state(user_id, flow.name, _first_step(flow.name, target.step), [])
-        return self._show(state, Turn(self.ctx, user_id, flow, data), arrived=True)
+        return self._show(state, Turn(self.ctx, user_id, flow, data, domain_id=self.domain_id), arrived=True)
 
     def _resume(self, user_id: str, frame: dict, updates: dict) -> list[dict]:
         """Back to a remembered place, with the history it had."""
         flow = REGISTRY[frame["flow"]]
         state = self._new_state(user_id, flow.name, frame["step"], frame["history"])
-        return self._show(state, Turn(self.ctx, user_id, flow, {**frame["data"], **updates}), arrived=True)
+        return self._show(state, Turn(self.ctx, user_id, flow, {**frame["data"], **updates}, domain_id=self.domain_id),
+                          arrived=True)
 
     def _error_text(self, bad: Invalid) -> str:
         return self.ctx.texts.render(bad.template(), **bad.params)

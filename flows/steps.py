@@ -152,6 +152,8 @@ class Input:
     text: str | None = None
     postback: str | None = None
     attachment: Attachment | None = None
+    # The LINE WORKS domain the admin wrote from (the callback's source.domainId).
+    domain_id: int | None = None
 
 
 @dataclass
@@ -163,6 +165,7 @@ class Turn:
     flow: Flow
     data: dict
     outgoing: list[dict] = dc_field(default_factory=list)
+    domain_id: int | None = None  # the admin's, when this turn answers their message
 
     @property
     def texts(self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cxbot.channels import WORKS_BOT
-from cxbot.desk import links, media
+from cxbot.desk import accounts, admins, links, media
 from cxbot.works.client import WorksApiError
 from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register, within
 
@@ -62,9 +62,22 @@ def accept_image(turn: Turn, attachment: Attachment) -> dict:
     return {"token": token, "file_name": file_name}
 
 
+def bot_domains(turn: Turn) -> list[int]:
+    """Where the bot must be registered for the people who use it: the admin's domain (from
+    their callback), CXBOT_WORKS_DOMAIN_ID, and the domain of each of the account's agents."""
+    ctx = turn.ctx
+    found = [int(d) for d in (turn.domain_id, ctx.settings.works_domain_id or None) if d is not None]
+    account = accounts.get(ctx, turn.data["account_id"])
+    for agent in accounts.agents(account) if account else []:
+        user = admins.lookup_user(ctx, agent)
+        if user and user.get("domainId") is not None:
+            found.append(int(user["domainId"]))
+    return list(dict.fromkeys(found))
+
+
 def note_public(turn: Turn):
-    """Whether [公開] can make the bot public: that needs the domain it is registered to."""
-    turn.data["public"] = bool(turn.ctx.settings.works_domain_id)
+    """Whether [公開] can make the bot public: that needs a domain to register it to."""
+    turn.data["public"] = bool(turn.domain_id or turn.ctx.settings.works_domain_id)
     return None
 
 
@@ -82,6 +95,7 @@ def publish(turn: Turn, _arg: str):
                                "file_name": "bot.png"}
     token = links.new_token()
     try:
+        domains = bot_domains(turn)
         bot = ctx.works.create_bot({
             "botName": d["bot_name"], "description": d["description"],
             "photoUrl": media.url(ctx, image["token"], image["file_name"]),
@@ -90,15 +104,22 @@ def publish(turn: Turn, _arg: str):
             "callbackEvents": CALLBACK_EVENTS, "channelEvents": CHANNEL_EVENTS,
             "enableGroupJoin": False,
         })
-        if ctx.settings.works_domain_id:
-            ctx.works.register_bot_domain(bot["botId"], ctx.settings.works_domain_id, visible=True)
     except WorksApiError as exc:
         raise Invalid("error_platform", detail=exc.description) from None
+    # Kept before the registration: a bot that exists is never forgotten, even when the
+    # registration fails and the admin leaves.
     links.save(ctx, d["account_id"], WORKS_BOT.kind, actor=turn.user_id, mode="created", token=token, linked=False,
                info_={"bot_id": str(bot["botId"]), "bot_name": d["bot_name"], "description": d["description"],
                       "configured_by": turn.user_id},
                secrets_=None)
     d["bot_id"] = str(bot["botId"])
+    try:
+        for domain in domains:
+            ctx.works.register_bot_domain(bot["botId"], domain, visible=True)
+    except WorksApiError as exc:
+        turn.say("works_bot_not_registered", detail=exc.description, domain=domain)
+        return back_to_channel(turn)
+    d["public"] = bool(domains)
     return "published"
 
 

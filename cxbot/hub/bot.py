@@ -44,17 +44,18 @@ def main_menu(ctx: Context) -> dict:
 
 
 def _input(event: Event) -> Input | None:
+    domain = event.source.domain_id
     if isinstance(event, PostbackEvent):
-        return Input(postback=event.data)
+        return Input(postback=event.data, domain_id=domain)
     if isinstance(event, MessageEvent):
         c = event.content
         if isinstance(c, TextContent):
-            return Input(text=c.text, postback=c.postback)
+            return Input(text=c.text, postback=c.postback, domain_id=domain)
         if isinstance(c, ImageContent):
-            return Input(attachment=Attachment("image", c.file_id))
+            return Input(attachment=Attachment("image", c.file_id), domain_id=domain)
         if isinstance(c, FileContent):
-            return Input(attachment=Attachment("file", c.file_id))
-        return Input(text="")
+            return Input(attachment=Attachment("file", c.file_id), domain_id=domain)
+        return Input(text="", domain_id=domain)
     return None
 
 
@@ -74,7 +75,7 @@ def menu_choice(ctx: Context, engine: Engine, user_id: str, choice: str) -> list
 
 def respond(ctx: Context, user_id: str, inp: Input) -> list[dict]:
     """What the hub bot answers an admin."""
-    engine = Engine(ctx)
+    engine = Engine(ctx, inp.domain_id)
     if inp.postback and inp.postback.startswith("menu:"):
         return menu_choice(ctx, engine, user_id, inp.postback)
     if inp.text is not None and inp.text.strip().lower() in MENU_WORDS:

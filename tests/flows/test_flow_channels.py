@@ -11,7 +11,7 @@ import pytest
 from cxbot.base.signatures import sign
 from cxbot.base.waiting import wait_for
 from cxbot.demo import DOMAIN_ID, new_rsa_key
-from cxbot.desk import links
+from cxbot.desk import accounts, links
 from cxbot.desk.media import default_bot_png
 from cxbot.hub import verification
 from cxbot.storage.models import FlowState
@@ -119,18 +119,26 @@ def test_a_created_bot_is_public_to_members_and_linked_on_ok(admin_chat, wired, 
     assert "状態: 連携中" in text_of(replies)
 
 
-def test_without_a_domain_the_bot_is_not_said_to_be_public(make_wired, admin):
+def test_without_a_configured_domain_the_bot_is_registered_to_the_admins_own(make_wired, admin, employee):
     w = make_wired(works_domain_id="")
     chat = Chat(w, admin.user_id)
-    open_channel(chat, "No domain desk", "LINE WORKS内Bot")
-    chat.press("設定")
-    chat.press("作成する")
-    chat.send("社内ヘルプ")
-    chat.send("説明です")
-    replies = chat.press("画像なしで進む")
-    assert "公開します" not in text_of(replies) and "管理者画面" in text_of(replies)
-    replies = chat.press("公開")
-    assert "公開しました" not in text_of(replies) and "管理者画面" in text_of(replies)
+    replies = create_bot(chat, "No domain desk", name="ドメイン窓口")
+    assert "公開しました" in text_of(replies)
+    bot = next(b for b in w.http.get("/_sandbox/bots").json() if b["botName"] == "ドメイン窓口")
+    registered = w.http.get("/_sandbox/requests", params={"path": f"/v1.0/bots/{bot['botId']}/domains/*"}).json()
+    assert [(r["method"], r["status"]) for r in registered] == [("POST", 201)]
+    rooms = w.http.get("/_sandbox/rooms", params={"userId": employee.user_id}).json()
+    assert any(r.get("botId") == bot["botId"] for r in rooms)  # members find it among talk partners
+
+
+def test_the_bot_is_said_to_be_published_only_once_its_registration_succeeded(admin_chat, wired):
+    wired.http.post("/_sandbox/faults", json={"method": "POST", "path": "/v1.0/bots/*/domains/*", "status": 403,
+                                              "times": 1})
+    replies = create_bot(admin_chat, "Refused desk", name="登録失敗窓口")
+    assert "公開しました" not in text_of(replies)
+    assert "登録に失敗した" in text_of(replies) and "Forbidden" in text_of(replies)
+    link = links.get(wired.ctx, accounts.all_accounts(wired.ctx)[0].id, "works_bot")
+    assert link is not None and not link.linked  # the bot is kept, not lost
 
 
 def test_a_second_inquiry_bot_is_refused(admin_chat, wired):
