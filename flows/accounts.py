@@ -151,8 +151,16 @@ def enter_channel(turn: Turn):
         state=turn.texts.label(links.state(link)), configured=link is not None,
         linked=bool(link and link.linked), link_info=links.info(link) if link else {},
         webhook=links.webhook_url(turn.ctx, link.kind, link.webhook_token) if link and link.webhook_token else "",
+        bot_secret_missing=_bot_secret_missing(turn, link),
     )
     return None
+
+
+def _bot_secret_missing(turn: Turn, link) -> bool:
+    """An inquiry bot cxbot created whose Bot Secret the admin has not given: its callbacks
+    are guarded by the URL's token alone."""
+    return (link is not None and link.kind == channels.WORKS_BOT.kind and link.mode == "created"
+            and not links.secrets_of(turn.ctx, link).get(channels.WORKS_BOT.signing_secret))
 
 
 def setup(turn: Turn, _arg: str):
@@ -290,8 +298,9 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
                   Button("link", action="link", when=_can_link),
                   Button("unlink", action="unlink", when=_can_unlink),
                   Button("delete_info", action="delete", when=_configured),
-                  Button("out_of_service", action="out_of_service", when=_has_out_of_service)),
-         on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink",
+                  Button("out_of_service", action="out_of_service", when=_has_out_of_service),
+                  Button("enter_bot_secret", action="secret", when=lambda t: t.data.get("bot_secret_missing"))),
+         on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink", "secret": enter_bot_secret,
              "delete": lambda t, a: "confirm_delete", "out_of_service": lambda t, a: "out_of_service"}),
     Step("confirm_unlink", "confirm_unlink", enter=enter_confirm_unlink, title="external_channels",
          buttons=(Button("unlink", action="yes"),), on={"yes": confirm_unlink}),

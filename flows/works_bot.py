@@ -123,6 +123,33 @@ def publish(turn: Turn, _arg: str):
     return "published"
 
 
+def no_spaces(field_label: str):
+    """A console value copied whole has no spaces: one inside means a part was copied, or two values."""
+    def validate(turn: Turn, raw: str) -> str:
+        if any(c.isspace() for c in raw):
+            raise Invalid("error_value_spaces", field=turn.texts.label(field_label))
+        return raw
+    return validate
+
+
+validate_bot_secret = no_spaces("field_bot_secret")
+
+
+def save_bot_secret(turn: Turn):
+    """The Bot Secret of a saved inquiry bot (one cxbot created, or a Developers Console one):
+    its callbacks are checked with it from now on, and the first signed one confirms it."""
+    ctx, d = turn.ctx, turn.data
+    link = links.get(ctx, d["account_id"], WORKS_BOT.kind)
+    if link is None or link.mode not in ("console", "created"):
+        raise Invalid("error_not_configured")
+    links.save(ctx, d["account_id"], WORKS_BOT.kind, actor=turn.user_id, mode=link.mode, token=link.webhook_token,
+               linked=link.linked, info_={**links.info(link), "callback_confirmed": False},
+               secrets_={**links.secrets_of(ctx, link), "bot_secret": d.pop("bot_secret")})
+    turn.say("works_bot_secret_saved")
+    d["secret_given"] = True
+    return "published" if turn.flow.name == "works_bot_create" else back_to_channel(turn)
+
+
 def finish_created(turn: Turn, _arg: str):
     link = links.get(turn.ctx, turn.data["account_id"], WORKS_BOT.kind)
     links.set_linked(turn.ctx, link.id, True, turn.user_id)
@@ -142,7 +169,14 @@ register(Flow("works_bot_create", "flow_works_bot_create", (
     # The bot exists from here on: [戻る] is the channel menu (the review would create it again),
     # and [キャンセル] says the bot is kept, not linked.
     Step("published", "works_bot_published", back=back_to_channel, cancel="cancelled_bot_kept",
-         buttons=(Button("ok", action="ok"),), on={"ok": finish_created}),
+         buttons=(Button("ok", action="ok"),
+                  Button("enter_bot_secret", action="secret", when=lambda t: not t.data.get("secret_given"))),
+         on={"ok": finish_created, "secret": lambda t, a: "bot_secret"}),
+    # Optional: LINE WORKS signs every callback with the bot's secret, which the Bot API does
+    # not return; with it cxbot can tell the platform's callbacks from anyone else's.
+    Step("bot_secret", "works_bot_created_secret", field="bot_secret", validate=validate_bot_secret,
+         next=save_bot_secret, secret="field_bot_secret", back=lambda t: "published",
+         cancel="cancelled_bot_kept"),
 )))
 
 

@@ -19,16 +19,7 @@ from cxbot.works import auth
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError, WorksClient
 from flows.steps import Attachment, Button, Flow, Invalid, Step, Turn, forgetting, noting, register
-from flows.works_bot import back_to_channel, refuse_second_bot
-
-
-def no_spaces(field_label: str):
-    """A console value copied whole has no spaces: one inside means a part was copied, or two values."""
-    def validate(turn: Turn, raw: str) -> str:
-        if any(c.isspace() for c in raw):
-            raise Invalid("error_value_spaces", field=turn.texts.label(field_label))
-        return raw
-    return validate
+from flows.works_bot import back_to_channel, no_spaces, refuse_second_bot, save_bot_secret, validate_bot_secret
 
 
 def validate_service_account(turn: Turn, raw: str) -> str:
@@ -62,9 +53,6 @@ def validate_bot_id(turn: Turn, raw: str) -> str:
     if not raw.isdigit():
         raise Invalid("error_bot_id")
     return raw
-
-
-validate_bot_secret = no_spaces("field_bot_secret")
 
 
 def console_app(d: dict) -> WorksApp:
@@ -138,18 +126,6 @@ register(Flow("works_console", "flow_works_console", (
 
 
 # -- only the Bot Secret of a saved link -----------------------------------------------------
-
-def save_bot_secret(turn: Turn):
-    ctx, d = turn.ctx, turn.data
-    link = links.get(ctx, d["account_id"], WORKS_BOT.kind)
-    if link is None or link.mode != "console":
-        raise Invalid("error_not_configured")
-    links.save(ctx, d["account_id"], WORKS_BOT.kind, actor=turn.user_id, mode="console", token=link.webhook_token,
-               linked=link.linked, info_={**links.info(link), "callback_confirmed": False},
-               secrets_={**links.secrets_of(ctx, link), "bot_secret": d["bot_secret"]})
-    turn.say("works_bot_secret_saved")
-    return back_to_channel(turn)
-
 
 register(Flow("works_bot_secret", "flow_works_bot_secret", (
     # Shown when a callback of a saved bot arrived signed with another Bot Secret.

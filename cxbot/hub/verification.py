@@ -82,8 +82,9 @@ def works_setup_callback(ctx: Context, token: str, raw: bytes, bot_id: str, sign
 
 
 def works_link_callback(ctx: Context, link: ChannelLink, token: str, ok: bool, secret: str) -> None:
-    """A callback to a saved Developers Console link: remember the first signed one, tell a bad one."""
-    if link.mode != "console":
+    """A callback to a saved inquiry bot whose Bot Secret the admin gave: remember the first
+    signed one, tell a bad one."""
+    if link.mode not in ("console", "created"):
         return
     info = links.info(link)
     if ok and info.get("callback_confirmed"):

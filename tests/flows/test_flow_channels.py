@@ -141,6 +141,32 @@ def test_the_bot_is_said_to_be_published_only_once_its_registration_succeeded(ad
     assert link is not None and not link.linked  # the bot is kept, not lost
 
 
+def test_a_created_bots_secret_is_optional_and_once_given_its_callbacks_are_checked(admin_chat, wired, employee):
+    replies = create_bot(admin_chat, "Signed desk", name="署名窓口")
+    assert "Bot Secretの入力(任意)" in text_of(replies)
+    replies = admin_chat.press("OK")
+    assert "Bot Secret: 未入力" in text_of(replies)  # the channel menu warns until it is given
+    bot = next(b for b in wired.http.get("/_sandbox/bots").json() if b["botName"] == "署名窓口")
+    forged = {"type": "message", "source": {"userId": employee.user_id, "domainId": DOMAIN_ID},
+              "issuedTime": "2026-12-03T09:00:00.000Z", "content": {"type": "text", "text": "なりすまし"}}
+
+    def send_forged() -> int:
+        return wired.http.post("/_sandbox/act/raw", json={"botId": bot["botId"], "body": forged,
+                                                          "signWith": "not-the-bot-secret"}).json()["callback"]["status"]
+
+    assert send_forged() == 200  # only the URL's token guards it so far
+    admin_chat.press("Bot Secretを入力")
+    replies = admin_chat.send(bot["secret"])
+    assert "Bot Secretを保存しました" in text_of(replies) and "未入力" not in text_of(replies)
+    forged["content"]["text"] = "なりすまし2"
+    assert send_forged() == 401
+    sent = wired.http.post("/_sandbox/act/message", json={"userId": employee.user_id, "botId": bot["botId"],
+                                                         "content": {"type": "text", "text": "本物です"}}).json()
+    assert sent["callback"]["status"] == 200  # LINE WORKS' own signature passes
+    wait_for(lambda: "確認" in text_of(admin_chat.w.bot_messages(admin_chat.room)[-1:]),
+             what="the admin to hear the Bot Secret is confirmed")
+
+
 def test_a_second_inquiry_bot_is_refused(admin_chat, wired):
     create_bot(admin_chat, "One bot desk")
     admin_chat.press("OK")
