@@ -124,6 +124,8 @@ def test_every_step_of_every_flow_has_back_and_cancel(chat, world):
     walk.send("歩いて確かめるBotです。")
     walk.press("画像なしで進む")
     walk.press("公開")
+    walk.press("Bot Secretを入力")
+    walk.press("戻る")  # back to what was published
     walk.press("戻る")  # the bot exists: back is the channel menu
     walk.press("情報を削除")
     walk.press("情報を削除")
