@@ -44,6 +44,7 @@ def worker_env(settings) -> dict:
         "CXBOT_OUTBOX_LEASE": "2",
         "CXBOT_OUTBOX_BACKOFF": "0.05",
         "CXBOT_WORKER_POLL_INTERVAL": "0.05",
+        "CXBOT_ALLOW_LOOPBACK_HTTP": "true",  # the sandbox and cxbot share this machine
     })
     return env
 
