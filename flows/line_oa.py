@@ -1,11 +1,20 @@
 """LINE公式アカウント連携: the seed's four fields → [次へ] → Webhook URL → Verify → [OK].
 
+[次へ] takes the account's basic ID or its premium ID: `/v2/bot/info` gives both.
+
 [OK] is offered only once a request signed with the channel secret entered has arrived:
 LINE's Verify (the webhook handler stores a note, the worker brings it here through
 Engine.notify) or the webhook test of [自動設定], which sets the endpoint through the
 Messaging API so the admin copies nothing. A link saved with a wrong secret would
 refuse every customer message with 401. When the signature does not match, only the
 channel secret is asked again, and the admin comes back to the same Webhook URL.
+
+[OK] links only once LINE says "Use webhook" is on (`GET .../webhook/endpoint` `active`):
+no API turns that console switch on, and LINE sends no event while it is off. [自動設定]
+reads it back after its test and says so; [OK] reads it again and, while it is off, says
+so again instead of saving. [自動設定] tests the URL it set by passing it in the test
+request: LINE may go on using the old URL for up to a minute after the change.
+When the link is saved the admin is told the rest of the consoles' settings cxbot needs.
 """
 
 from __future__ import annotations
@@ -53,15 +62,21 @@ def line_client(turn: Turn, token: str) -> LineClient:
 
 
 def check_credentials(turn: Turn, _arg: str):
-    """[次へ]: the token must answer GET /v2/bot/info, and its basic ID must be the one typed."""
+    """[次へ]: the token must answer GET /v2/bot/info, and the ID typed must be its basic ID
+    or its premium ID (`premiumId`, there only where one was bought)."""
     try:
         bot = line_client(turn, turn.data["access_token"]).bot_info()
     except LineApiError as exc:
         if exc.status in (401, 403):
             raise Invalid("error_line_token_refused") from None
         raise Invalid("error_platform", detail=exc.message) from None
-    if bot.get("basicId", "").lower() != turn.data["basic_id"].lower():
-        raise Invalid("error_line_basic_id_mismatch", actual=bot.get("basicId", ""))
+    basic, premium = str(bot.get("basicId") or ""), str(bot.get("premiumId") or "")
+    typed = turn.data["basic_id"].lower()
+    spelt = next((i for i in (basic, premium) if i and i.lower() == typed), None)
+    if spelt is None:
+        raise Invalid("error_line_basic_id_mismatch", actual=basic, premium=premium)
+    turn.data["basic_id"] = spelt  # the ID the admin named, as LINE spells it
+    turn.data["line_basic_id"], turn.data["premium_id"] = basic, premium
     turn.data["bot_user_id"] = bot.get("userId", "")
     turn.data["display_name"] = bot.get("displayName", "")
     if not turn.data.get("webhook_token"):
@@ -81,15 +96,39 @@ def not_verified(turn: Turn) -> bool:
     return not verified(turn)
 
 
+# -- is "Use webhook" on? ----------------------------------------------------------------
+# turn.data["use_webhook"]: "" (not read yet), "on", "off", or "unset" (no Webhook URL at LINE).
+
+def read_webhook(turn: Turn, client: LineClient) -> str:
+    """What LINE says of the channel's webhook now; kept in turn.data["use_webhook"]. Raises
+    Invalid when LINE does not answer."""
+    try:
+        endpoint = client.get_webhook_endpoint()
+    except LineApiError as exc:
+        if exc.status != 404:  # 404: "Webhook endpoint not found", no URL set
+            raise Invalid("error_platform", detail=exc.message) from None
+        state = "unset"
+    else:
+        state = "on" if endpoint.get("active") is True else "off"
+    turn.data["use_webhook"] = state
+    return state
+
+
 def auto_setup(turn: Turn, _arg: str):
     client = line_client(turn, turn.data["access_token"])
+    url = turn.data["webhook_url"]
     try:
-        client.set_webhook_endpoint(turn.data["webhook_url"])
-        result = client.test_webhook_endpoint()
+        client.set_webhook_endpoint(url)
+        # This URL, named: LINE may test (and send to) the old one for up to a minute.
+        result = client.test_webhook_endpoint(url)
     except LineApiError as exc:
         raise Invalid("error_line_auto", detail=exc.message) from None
     if result.get("success"):
         turn.data["verify"] = "ok"
+        try:
+            read_webhook(turn, client)
+        except Invalid:
+            turn.data["use_webhook"] = ""  # [OK] reads it again
         turn.say("line_auto_ok")
     elif result.get("statusCode") == 401:  # our webhook's answer to a signature that does not match
         turn.data["verify"] = "bad_signature"
@@ -102,10 +141,16 @@ def save(turn: Turn, _arg: str):
     if not verified(turn):
         raise Invalid("error_line_not_verified")
     d = turn.data
+    # Asked again at each [OK]: the admin switches "Use webhook" on in the console meanwhile.
+    if read_webhook(turn, line_client(turn, d["access_token"])) != "on":
+        raise Invalid("error_line_webhook_off", state=d["use_webhook"])
+    info = {"channel_id": d["channel_id"], "basic_id": d.get("line_basic_id") or d["basic_id"],
+            "display_name": d.get("display_name", ""), "bot_user_id": d.get("bot_user_id", ""),
+            "configured_by": turn.user_id}
+    if d.get("premium_id"):
+        info["premium_id"] = d["premium_id"]
     links.save(
-        turn.ctx, d["account_id"], LINE.kind, actor=turn.user_id,
-        info_={"channel_id": d["channel_id"], "basic_id": d["basic_id"], "display_name": d.get("display_name", ""),
-               "bot_user_id": d.get("bot_user_id", ""), "configured_by": turn.user_id},
+        turn.ctx, d["account_id"], LINE.kind, actor=turn.user_id, info_=info,
         secrets_={"channel_secret": d["channel_secret"], "access_token": d["access_token"]},
         token=d["webhook_token"], linked=True,
     )

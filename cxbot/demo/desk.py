@@ -27,8 +27,10 @@ class Desk:
 
 
 def link_line(ctx: Context, sandbox: httpx.Client, account_id: int, channel: dict, actor: str) -> str:
-    """Link a sandbox LINE Official Account as the LINE setup flow's [OK] would, and paste the
-    Webhook URL in the sandbox's console; returns the webhook token."""
+    """Link a sandbox LINE Official Account as the LINE setup flow's [OK] would, and set it up
+    in the sandbox's consoles as cxbot tells the admin to: the Webhook URL pasted, "Use webhook"
+    and "Webhook redelivery" on (LINE Developers console), 応答メッセージ and あいさつメッセージ
+    off (LINE Official Account Manager). Returns the webhook token."""
     token = links.new_token()
     links.save(ctx, account_id, "line", actor=actor, token=token, linked=True,
                info_={"channel_id": channel["channelId"], "basic_id": channel["basicId"],
@@ -36,7 +38,9 @@ def link_line(ctx: Context, sandbox: httpx.Client, account_id: int, channel: dic
                secrets_={"channel_secret": channel["channelSecret"], "access_token": channel["accessToken"]})
     sandbox.post("/_sandbox/line/console/webhook", json={
         "channelId": channel["channelId"], "endpoint": links.webhook_url(ctx, "line", token),
-        "useWebhook": True}).raise_for_status()
+        "useWebhook": True, "webhookRedelivery": True}).raise_for_status()
+    sandbox.post("/_sandbox/line/oam/settings", json={
+        "channelId": channel["channelId"], "autoReply": False, "greeting": False}).raise_for_status()
     return token
 
 

@@ -141,8 +141,11 @@
     const c = channel(L.channelId);
     if (!c) return;
     const f = L.friendship;
+    const on = c.useWebhook && c.webhookEndpoint;
+    const cached = on && c.webhookEndpointInUse !== c.webhookEndpoint;  // set through the API a moment ago
     $("line-oa-sub").textContent = c.basicId + " ・ " + STATUS_TEXT[f] +
-      (c.useWebhook && c.webhookEndpoint ? "" : " ・ Webhook 未設定（メッセージはボットに届きません）");
+      (!on ? " ・ Webhook 未設定（メッセージはボットに届きません）"
+        : cached ? " ・ Webhook URL 反映待ち（最大 1 分）" : "");
     $("line-follow").classList.toggle("hidden", f === "friend");
     $("line-follow").textContent = f === "blocked" ? "ブロック解除" : "友だち追加";
     $("line-block").classList.toggle("hidden", f !== "friend");
@@ -214,8 +217,12 @@
         mine ? null : el("div", { class: "sender", text: name }),
         el("div", { class: "row" },
           renderLineContent(m),
-          el("span", { class: "time", title: m.via ? m.via + " で送信" : null, text: timeText(iso) })))));
+          el("span", { class: "time", title: m.via ? (VIA_TEXT[m.via] || m.via) : null, text: timeText(iso) })))));
   }
+
+  // How the account's message came: through the Messaging API, or from LINE Official Account Manager itself.
+  const VIA_TEXT = { push: "プッシュメッセージ", reply: "応答（リプライ）", "auto-reply": "応答メッセージ（自動）",
+                     greeting: "あいさつメッセージ（自動）" };
 
   function contentUrl(messageId) {
     return location.pathname.replace(/\/?$/, "/") + "_sandbox/line/content/" + encodeURIComponent(messageId);
@@ -463,15 +470,52 @@
     });
     $("console-webhook-url").value = c.webhookEndpoint || "";
     $("console-use-webhook").checked = !!c.useWebhook;
+    $("console-redelivery").checked = !!c.webhookRedelivery;
     $("console-webhook-error").classList.add("hidden");
     $("console-verify-result").classList.add("hidden");
+    renderPending(c);
+    $("oam-premium-id").value = c.premiumId || "";
+    $("oam-premium-error").classList.add("hidden");
+    $("oam-auto-reply").checked = !!c.autoReply;
+    $("oam-greeting").checked = !!c.greeting;
+  }
+
+  // A URL set through the API is used only after LINE's cache (up to a minute).
+  function renderPending(c) {
+    const pending = $("console-webhook-pending");
+    const waiting = c && c.webhookEndpoint && c.webhookEndpointInUse !== c.webhookEndpoint;
+    pending.classList.toggle("hidden", !waiting);
+    if (waiting) {
+      pending.textContent = "API で設定された Webhook URL は、反映まで最大 1 分かかります。それまでのメッセージは" +
+        (c.webhookEndpointInUse ? "以前の URL（" + c.webhookEndpointInUse + "）に送られます。" : "どこにも送られません。");
+    }
+  }
+
+  function replaceChannel(updated) {
+    C.channels = C.channels.map((x) => (x.channelId === updated.channelId ? updated : x));
+    renderPending(updated);
+  }
+
+  async function saveOam(fields, errorBox) {
+    if (errorBox) $(errorBox).classList.add("hidden");
+    try {
+      replaceChannel(await call("POST", "line/oam/settings", Object.assign({ channelId: C.channelId }, fields)));
+      return true;
+    } catch (e) {
+      if (errorBox) {
+        $(errorBox).textContent = e.message;
+        $(errorBox).classList.remove("hidden");
+      } else {
+        toast(e.message, true);
+      }
+      return false;
+    }
   }
 
   async function saveWebhook(fields) {
     $("console-webhook-error").classList.add("hidden");
     try {
-      const updated = await call("POST", "line/console/webhook", Object.assign({ channelId: C.channelId }, fields));
-      C.channels = C.channels.map((x) => (x.channelId === updated.channelId ? updated : x));
+      replaceChannel(await call("POST", "line/console/webhook", Object.assign({ channelId: C.channelId }, fields)));
       return true;
     } catch (e) {
       $("console-webhook-error").textContent = e.message;
@@ -510,6 +554,22 @@
   });
   $("console-use-webhook").addEventListener("change", async (e) => {
     if (!(await saveWebhook({ useWebhook: e.target.checked }))) e.target.checked = !e.target.checked;
+  });
+  $("console-redelivery").addEventListener("change", async (e) => {
+    if (!(await saveWebhook({ webhookRedelivery: e.target.checked }))) e.target.checked = !e.target.checked;
+  });
+  $("oam-premium-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = $("oam-premium-id").value.trim();
+    if (await saveOam({ premiumId: value }, "oam-premium-error")) {
+      toast(value ? "プレミアムIDを保存しました" : "プレミアムIDをなしにしました");
+    }
+  });
+  $("oam-auto-reply").addEventListener("change", async (e) => {
+    if (!(await saveOam({ autoReply: e.target.checked }))) e.target.checked = !e.target.checked;
+  });
+  $("oam-greeting").addEventListener("change", async (e) => {
+    if (!(await saveOam({ greeting: e.target.checked }))) e.target.checked = !e.target.checked;
   });
   $("console-verify").addEventListener("click", async () => {
     const btn = $("console-verify");

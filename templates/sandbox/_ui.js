@@ -26,6 +26,8 @@
     blocked: "この公式アカウントをブロックしています。友だち追加するとブロックが解除されます。",
     no_webhook_url: "Webhook URL を入力して［更新］を押してください。",
     invalid_webhook_url: "Webhook URL が正しくありません。https:// で始まる URL を入力してください。",
+    invalid_premium_id: "プレミアムIDが正しくありません。@ に続けて半角の小文字・数字・記号（. _ -）で入力してください。",
+    premium_id_taken: "このIDはほかのアカウントが使っています。",
     invalid_address: "メールアドレスが正しくありません。",
     attachment_too_large: "添付ファイルが大きすぎます（25 MB まで）。",
     invalid_setting: "配信設定の値が正しくありません。",

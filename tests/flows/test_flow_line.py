@@ -83,11 +83,44 @@ def test_next_checks_the_token_and_the_basic_id_with_line(admin_chat, oa):
     assert "受け付けませんでした" in text_of(replies)
 
 
-def verify_in_console(wired, oa: dict, url: str) -> dict:
-    """The admin pastes the URL in LINE Developers console, presses [更新] and [検証]."""
+def verify_in_console(wired, oa: dict, url: str, use_webhook: bool = True) -> dict:
+    """The admin pastes the URL in LINE Developers console, presses [更新] and [検証] (and
+    switches "Use webhook" on)."""
     wired.http.post("/_sandbox/line/console/webhook",
-                    json={"channelId": oa["channelId"], "endpoint": url, "useWebhook": True}).raise_for_status()
+                    json={"channelId": oa["channelId"], "endpoint": url, "useWebhook": use_webhook}).raise_for_status()
     return wired.http.post("/_sandbox/line/console/verify", json={"channelId": oa["channelId"]}).json()
+
+
+def switch_webhook_on(wired, oa: dict) -> None:
+    """The admin turns "Use webhook" on in LINE Developers console (no API can)."""
+    wired.http.post("/_sandbox/line/console/webhook",
+                    json={"channelId": oa["channelId"], "useWebhook": True}).raise_for_status()
+
+
+def test_the_basic_id_or_the_premium_id_is_taken(admin_chat, wired):
+    oa = wired.http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店", "premiumId": "@sampleshop"}).json()
+    start_line(admin_chat)
+    assert "プレミアムID" in text_of(admin_chat.send(oa["channelId"]) + admin_chat.send(oa["channelSecret"]))
+    admin_chat.send("＠SampleShop")  # as typed on a phone: a full-width @, capitals
+    admin_chat.send(oa["accessToken"])
+    replies = admin_chat.press("次へ")
+    assert "URLをコピー" in labels_of(replies[-1])  # taken: on to the Webhook URL
+    url = webhook_url(replies)
+    verify_in_console(wired, oa, url)
+    [success] = admin_chat._settle()
+    replies = admin_chat.press("OK", success)
+    info = links.info(links.by_token(wired.ctx, url.rsplit("/", 1)[1]))
+    assert (info["basic_id"], info["premium_id"]) == (oa["basicId"], "@sampleshop")  # both, as LINE spells them
+    text = text_of(replies)
+    assert "LINE公式アカウント @sampleshop の情報を保存しました" in text  # the ID named, as LINE spells it
+    assert "状態: 連携中" in text and f"ベーシックID: {oa['basicId']}" in text and "プレミアムID: @sampleshop" in text
+
+
+def test_an_id_that_is_neither_is_told_with_both(admin_chat, wired):
+    oa = wired.http.post("/_sandbox/line/channels", json={"displayName": "サンプル商店", "premiumId": "@sampleshop"}).json()
+    start_line(admin_chat)
+    text = text_of(enter_fields(admin_chat, oa, basic_id="@othershop"))
+    assert oa["basicId"] in text and "@sampleshop" in text and "戻る" in text
 
 
 def test_verify_in_the_console_says_success_with_the_ok_button_and_ok_links(admin_chat, wired, oa):
@@ -146,14 +179,85 @@ def test_a_secret_changed_after_verify_must_be_verified_again(admin_chat, wired,
     assert webhook_url(replies) == url and "OK" not in labels_of(replies[-1])
 
 
-def test_auto_setup_sets_the_endpoint_and_runs_lines_test(admin_chat, wired, oa):
+def test_ok_waits_until_line_says_use_webhook_is_on(admin_chat, wired, oa):
+    start_line(admin_chat)
+    url = webhook_url(enter_fields(admin_chat, oa))
+    verify_in_console(wired, oa, url, use_webhook=False)  # [更新] and [検証], the switch forgotten
+    [success] = admin_chat._settle()
+    replies = admin_chat.press("OK", success)
+    text = text_of(replies)
+    assert "まだ保存できません" in text and "「Webhookの利用」はまだオフ" in text and "Messaging API設定" in text
+    assert "OK" in labels_of(replies[-1])  # pressed again once it is on
+    assert links.by_token(wired.ctx, url.rsplit("/", 1)[1]) is None  # nothing linked: LINE would send nothing
+    assert "まだオフ" in text_of(admin_chat.press("OK"))  # still off: said again
+    switch_webhook_on(wired, oa)
+    replies = admin_chat.press("OK")
+    assert "状態: 連携中" in text_of(replies)
+    assert links.by_token(wired.ctx, url.rsplit("/", 1)[1]).linked
+
+
+@pytest.mark.parametrize("cache", [60, 0], ids=["line-caches-a-minute", "line-uses-it-at-once"])
+@pytest.mark.parametrize("before", ["", "http://127.0.0.1:9/webhooks/line/old-bot"], ids=["new-channel", "old-url"])
+def test_auto_setup_tests_the_url_it_set_and_reads_use_webhook_back(admin_chat, wired, oa, cache, before):
+    """A test right after the PUT may hit the URL LINE still has cached: the URL goes in the body."""
+    wired.http.post("/_sandbox/line/settings", json={"endpointCacheSeconds": cache}).raise_for_status()
+    if before:  # the account answered another bot server until now, "Use webhook" on
+        verify_in_console(wired, oa, before)
     start_line(admin_chat)
     url = webhook_url(enter_fields(admin_chat, oa))
     replies = admin_chat.press("自動設定")
-    assert "テスト送信で署名を確認しました" in text_of(replies) and "OK" in labels_of(replies[-1])
+    text = text_of(replies)
+    assert "テスト送信で署名を確認しました" in text and "OK" in labels_of(replies[-1])
     channel = wired.http.get(f"/_sandbox/line/channels/{oa['channelId']}").json()
     assert channel["webhookEndpoint"] == url
     assert admin_chat._settle() == []  # LINE's test request is a Verify too: not told twice
+    if before:
+        assert "「Webhookの利用」もオンになっています" in text  # read back: already on
+    else:
+        assert "「Webhookの利用」はまだオフ" in text and "あと一つ" in text and "Messaging API設定 > Webhook設定" in text
+        assert "まだオフ" in text_of(admin_chat.press("OK"))
+        switch_webhook_on(wired, oa)
+    replies = admin_chat.press("OK")
+    assert "状態: 連携中" in text_of(replies)
+
+
+def test_finishing_lists_the_console_settings_cxbot_needs(admin_chat, wired, oa):
+    start_line(admin_chat)
+    enter_fields(admin_chat, oa)
+    admin_chat.press("自動設定")
+    switch_webhook_on(wired, oa)
+    replies = admin_chat.press("OK")
+    saved = next(t for t in (text_of([r]) for r in replies) if "保存しました" in t)
+    assert "Webhookの利用: オン" in saved
+    assert "Webhookの再送: オンにしてください" in saved and "初期設定はオフ" in saved and "二重に届くことはありません" in saved
+    assert "応答メッセージ・あいさつメッセージ: オフにしてください" in saved and "LINE Official Account Manager" in saved
+    assert "二つが届きます" in saved
+
+
+def test_the_setup_speaks_english_when_set(make_wired, admin):
+    w = make_wired(locale="en")
+    oa = w.http.post("/_sandbox/line/channels", json={"displayName": "Sample Shop", "premiumId": "@sampleshop"}).json()
+    chat = Chat(w, admin.user_id)
+    chat.send("menu")
+    chat.press("Counter accounts")
+    chat.press("Create new")
+    chat.send("LINE desk")
+    chat.press("External channels")
+    chat.press("LINE Official Acct")
+    chat.press("Set up")
+    chat.send(oa["channelId"])
+    assert "Premium ID" in text_of(chat.send(oa["channelSecret"]))
+    chat.send("@sampleshop")
+    chat.send(oa["accessToken"])
+    chat.press("Next")
+    text = text_of(chat.press("Auto setup"))
+    assert '"Use webhook" is still off' in text and "One more step" in text
+    assert '"Use webhook" is still off' in text_of(chat.press("OK"))
+    switch_webhook_on(w, oa)
+    replies = chat.press("OK")
+    saved = next(t for t in (text_of([r]) for r in replies) if "Saved" in t)
+    assert "Use webhook: on" in saved and "Webhook redelivery: turn it on" in saved and "off by default" in saved
+    assert "Auto-reply messages and greeting messages: turn them off" in saved and "two answers" in saved
 
 
 def test_auto_setup_with_a_wrong_secret_says_so_and_offers_no_ok(admin_chat, wired, oa):
@@ -175,6 +279,7 @@ def test_nothing_is_saved_before_ok_and_a_deleted_link_answers_410(admin_chat, w
     assert links.by_token(wired.ctx, token) is None  # not saved yet
     admin_chat.press("自動設定")
     assert links.by_token(wired.ctx, token) is None
+    switch_webhook_on(wired, oa)
     admin_chat.press("OK")
     admin_chat.press("情報を削除")
     replies = admin_chat.press("情報を削除")

@@ -105,6 +105,8 @@ def test_every_step_of_every_flow_has_back_and_cancel(chat, world):
     walk.press("シークレットを再入力")
     walk.send(oa["channelSecret"])
     walk.press("自動設定")
+    walk.press("OK")  # "Use webhook" is still off: said, and [OK] again once it is on
+    world.http.post("/_sandbox/line/console/webhook", json={"channelId": oa["channelId"], "useWebhook": True})
     walk.press("OK")
     walk.press("連携解除")
     walk.press("戻る")

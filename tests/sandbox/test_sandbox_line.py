@@ -141,8 +141,10 @@ def line(servers):
     receiver.delay = 0.0
     client = httpx.Client(base_url=sandbox.url, timeout=15, trust_env=False)
     assert client.post("/_sandbox/reset").status_code == 200
+    # Set up as cxbot tells the admin: webhook and its redelivery on, the account's own answers off.
     r = client.post("/_sandbox/line/channels", json={"displayName": "サポート窓口", "webhookEndpoint": receiver.url,
-                                                      "useWebhook": True})
+                                                      "useWebhook": True, "webhookRedelivery": True,
+                                                      "autoReply": False, "greeting": False})
     assert r.status_code == 201, r.text
     channel = r.json()
     r = client.post("/_sandbox/line/users", json=[{"displayName": "山田 太郎", "language": "ja"},
@@ -406,6 +408,148 @@ def test_webhook_endpoint_api(line):
     assert r.status_code == 404 and r.json() == {"message": "Webhook endpoint not found"}
     r = line.api("POST", "/v2/bot/channel/webhook/test", token=other["accessToken"], json={})
     assert r.status_code == 404
+
+
+def test_use_webhook_is_a_console_switch_that_no_api_call_turns_on(line):
+    line.client.post("/_sandbox/line/settings", json={"endpointCacheSeconds": 0})  # the cache aside here
+    new = line.client.post("/_sandbox/line/channels", json={"displayName": "新店舗"}).json()
+    assert new["useWebhook"] is False and new["webhookRedelivery"] is False  # as LINE makes a channel
+    r = line.api("PUT", "/v2/bot/channel/webhook/endpoint", token=new["accessToken"],
+                 json={"endpoint": line.receiver.url})
+    assert r.status_code == 200
+    r = line.api("GET", "/v2/bot/channel/webhook/endpoint", token=new["accessToken"])
+    assert r.json() == {"endpoint": line.receiver.url, "active": False}  # the URL is set; "Use webhook" is not
+    sent = line.act("message", channelId=new["channelId"], userId=line.user,
+                    message={"type": "text", "text": "届きますか"}).json()
+    assert sent["webhook"]["sent"] is False and "Use webhook" in sent["webhook"]["error"]
+    assert line.receiver.hits == []  # no event while it is off
+    # The console page switches it on: from then on the events come, and GET says so.
+    r = line.client.post("/_sandbox/line/console/webhook", json={"channelId": new["channelId"], "useWebhook": True})
+    assert r.status_code == 200 and r.json()["useWebhook"] is True
+    assert line.api("GET", "/v2/bot/channel/webhook/endpoint", token=new["accessToken"]).json()["active"] is True
+    sent = line.act("message", channelId=new["channelId"], userId=line.user,
+                    message={"type": "text", "text": "今度は?"}).json()
+    assert sent["webhook"] == {"sent": True, "status": 200, "error": None}
+
+
+@pytest.mark.parametrize("cache", [60, 0], ids=["cached-a-minute", "at-once"])
+def test_a_url_set_through_the_api_is_read_back_at_once_but_line_may_use_the_old_one_for_a_minute(line, cache):
+    """"Changes can take up to 1 minute because of caching": both ends of "up to"."""
+    line.client.post("/_sandbox/line/settings", json={"endpointCacheSeconds": cache})
+    fresh = line.client.post("/_sandbox/line/channels", json={"displayName": "新店舗"}).json()
+    token = fresh["accessToken"]
+    with freeze_time() as frozen:
+        new_url = line.receiver.url + "?new"
+        assert line.api("PUT", "/v2/bot/channel/webhook/endpoint", token=token,
+                        json={"endpoint": new_url}).status_code == 200
+        assert line.api("GET", "/v2/bot/channel/webhook/endpoint", token=token).json()["endpoint"] == new_url
+        # The test without a URL tests what LINE has cached: nothing yet, on the strict reading.
+        r = line.api("POST", "/v2/bot/channel/webhook/test", token=token, json={})
+        if cache:
+            assert r.status_code == 404 and r.json() == {"message": "Webhook endpoint not found"}
+        else:
+            assert r.status_code == 200 and r.json()["success"] is True
+        # With the URL in the body it tests that URL, whatever is cached.
+        r = line.api("POST", "/v2/bot/channel/webhook/test", token=token, json={"endpoint": new_url})
+        assert r.status_code == 200 and r.json()["success"] is True
+        assert line.receiver.last()["body"] == json.dumps({"destination": fresh["botUserId"], "events": []},
+                                                          separators=(",", ":")).encode()
+
+        # An account in use moves to a new URL: its events go on to the old one for the minute.
+        line.receiver.hits.clear()
+        moved = "http://127.0.0.1:9/webhooks/line/moved"  # nothing listens there
+        r = line.api("PUT", "/v2/bot/channel/webhook/endpoint", json={"endpoint": moved})
+        assert r.status_code == 200
+        channel = line.client.get(f"/_sandbox/line/channels/{line.channel_id}").json()
+        assert channel["webhookEndpoint"] == moved
+        assert channel["webhookEndpointInUse"] == (line.receiver.url if cache else channel["webhookEndpoint"])
+        sent = line.say({"type": "text", "text": "どちらへ?"})
+        if cache:
+            assert sent["webhook"]["status"] == 200 and len(line.receiver.hits) == 1  # the old URL
+            frozen.tick(cache + 1)
+        channel = line.client.get(f"/_sandbox/line/channels/{line.channel_id}").json()
+        assert channel["webhookEndpointInUse"] == moved
+        r = line.api("POST", "/v2/bot/channel/webhook/test", json={})
+        assert r.json()["reason"] == "COULD_NOT_CONNECT"  # now the new URL, which nothing serves here
+
+
+def test_the_console_saves_a_url_for_use_at_once(line):
+    # The console's [更新] is not the API's cache: Verify and the events use the URL at once.
+    line.client.post("/_sandbox/line/settings", json={"endpointCacheSeconds": 60})
+    line.api("PUT", "/v2/bot/channel/webhook/endpoint", json={"endpoint": "https://cxbot.example/webhooks/line/t"})
+    r = line.client.post("/_sandbox/line/console/webhook", json={"channelId": line.channel_id,
+                                                                  "endpoint": line.receiver.url + "?pasted"})
+    assert r.json()["webhookEndpointInUse"] == line.receiver.url + "?pasted"
+    assert line.say({"type": "text", "text": "hi"})["webhook"]["status"] == 200
+
+
+def test_redelivery_is_off_until_switched_on_in_the_console(line):
+    line.client.post("/_sandbox/line/console/webhook", json={"channelId": line.channel_id, "webhookRedelivery": False})
+    line.receiver.status = 500
+    failed = line.say({"type": "text", "text": "届かなかった"})
+    line.receiver.status = 200
+    r = line.act("redeliver", webhookEventId=failed["webhookEventId"])
+    assert r.status_code == 409 and r.json()["code"] == "redelivery_off"
+    assert len(line.receiver.hits) == 1  # not sent again
+    r = line.client.post("/_sandbox/line/console/webhook",
+                         json={"channelId": line.channel_id, "webhookRedelivery": True})
+    assert r.status_code == 200 and r.json()["webhookRedelivery"] is True
+    assert line.act("redeliver", webhookEventId=failed["webhookEventId"]).json()["webhook"]["status"] == 200
+    r = line.client.post("/_sandbox/line/console/webhook",
+                         json={"channelId": line.channel_id, "webhookRedelivery": "yes"})
+    assert r.status_code == 400 and "webhookRedelivery" in r.json()["error"]
+
+
+def test_a_new_account_answers_by_itself_until_its_auto_replies_are_off(line):
+    shop = line.client.post("/_sandbox/line/channels", json={"displayName": "新店舗", "webhookEndpoint": line.receiver.url,
+                                                             "useWebhook": True}).json()
+    assert shop["autoReply"] is True and shop["greeting"] is True  # on by default, as in LINE Official Account Manager
+    line.act("follow", channelId=shop["channelId"], userId=line.user)
+    line.act("message", channelId=shop["channelId"], userId=line.user, message={"type": "text", "text": "質問です"})
+    line.api("POST", "/v2/bot/message/push", token=shop["accessToken"],
+             json={"to": line.user, "messages": [{"type": "text", "text": "担当者の回答です"}]})
+    chat = line.client.get("/_sandbox/line/chats", params={"channelId": shop["channelId"], "userId": line.user}).json()
+    said = [(m["from"], m.get("via"), m["message"]["text"]) for m in chat["messages"]]
+    assert [(who, via) for who, via, _ in said] == [("bot", "greeting"), ("user", None), ("bot", "auto-reply"),
+                                                    ("bot", "push")]  # two answers to one question
+    assert "友だち追加" in said[0][2] and said[3][2] == "担当者の回答です"
+    assert len(line.receiver.hits) == 2  # the account's own answers are no webhook and no API call
+    assert line.client.get("/_sandbox/line/sent", params={"channelId": shop["channelId"]}).json()[0]["via"] == "push"
+
+    r = line.client.post("/_sandbox/line/oam/settings", json={"channelId": shop["channelId"], "autoReply": False,
+                                                              "greeting": False})
+    assert r.status_code == 200 and (r.json()["autoReply"], r.json()["greeting"]) == (False, False)
+    line.act("unfollow", channelId=shop["channelId"], userId=line.user)
+    line.act("follow", channelId=shop["channelId"], userId=line.user)
+    line.act("message", channelId=shop["channelId"], userId=line.user, message={"type": "text", "text": "もう一度"})
+    chat = line.client.get("/_sandbox/line/chats", params={"channelId": shop["channelId"], "userId": line.user}).json()
+    assert [m["from"] for m in chat["messages"]][4:] == ["user"]  # no greeting, no auto-reply
+
+    for bad, status in (({"autoReply": "off"}, 400), ({"chatMode": "chat"}, 400), ({}, 400)):
+        r = line.client.post("/_sandbox/line/oam/settings", json={"channelId": shop["channelId"], **bad})
+        assert r.status_code == status, (bad, r.text)
+    r = line.client.post("/_sandbox/line/oam/settings", json={"channelId": "0000000", "greeting": True})
+    assert r.status_code == 404
+
+
+def test_bot_info_gives_the_premium_id_of_an_account_that_has_one(line):
+    assert "premiumId" not in line.api("GET", "/v2/bot/info").json()  # left out when there is none
+    shop = line.client.post("/_sandbox/line/channels", json={"displayName": "サンプル商店", "premiumId": "@sampleshop"})
+    assert shop.status_code == 201 and shop.json()["premiumId"] == "@sampleshop"
+    info = line.api("GET", "/v2/bot/info", token=shop.json()["accessToken"]).json()
+    assert list(info) == ["userId", "basicId", "premiumId", "displayName", "chatMode", "markAsReadMode"]
+    assert info["premiumId"] == "@sampleshop" and info["basicId"] == shop.json()["basicId"] != "@sampleshop"
+
+    # Bought later in LINE Official Account Manager, and given up again.
+    r = line.client.post("/_sandbox/line/oam/settings",
+                         json={"channelId": line.channel_id, "premiumId": "@support.desk"})
+    assert r.status_code == 200 and line.api("GET", "/v2/bot/info").json()["premiumId"] == "@support.desk"
+    for bad, code in (("@Sample Shop", "invalid_premium_id"), ("sampleshop", "invalid_premium_id"),
+                      ("@sampleshop", "premium_id_taken"), (shop.json()["basicId"], "premium_id_taken")):
+        r = line.client.post("/_sandbox/line/oam/settings", json={"channelId": line.channel_id, "premiumId": bad})
+        assert r.status_code in (400, 409) and r.json()["code"] == code, (bad, r.text)
+    line.client.post("/_sandbox/line/oam/settings", json={"channelId": line.channel_id, "premiumId": ""})
+    assert "premiumId" not in line.api("GET", "/v2/bot/info").json()
 
 
 # --------------------------------------------------------------------------- push and reply

@@ -2,6 +2,8 @@
 it: add an Official Account as a friend, block it, send it a message. Each act
 records what the user did, builds the webhook event LINE would send (reference A1,
 shaped to line-bot-sdk's models), delivers it and reports the bot server's answer.
+While the account's 応答メッセージ / あいさつメッセージ are on (as for a new account), LINE
+Official Account Manager answers a message, and greets a new friend, by itself too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import mimetypes
 from ..clock import now_ms
 from ..errors import ControlError
 from ..signing import encode_body
-from .model import Content, LineChannel, LineUser, new_quote_token
+from .model import AUTO_REPLY_TEXT, GREETING_TEXT, Content, LineChannel, LineUser, new_quote_token
 from .state import LineWorld
 from .webhooks import base_event, deliver, deliver_raw, redelivered, remember
 
@@ -59,7 +61,16 @@ def _follow_event(line: LineWorld, channel: LineChannel, user: LineUser) -> dict
     friendship.status = "friend"
     event = base_event(line, channel, "follow", user.user_id, reply=True)
     event["follow"] = {"isUnblocked": unblocked}
+    if channel.greeting:  # あいさつメッセージ: on a new friend and on an unblock
+        _account_answers(line, channel, user, GREETING_TEXT.format(name=channel.display_name), "greeting")
     return event
+
+
+def _account_answers(line: LineWorld, channel: LineChannel, user: LineUser, text: str, via: str) -> None:
+    """What LINE Official Account Manager sends by itself (called with the lock held): the
+    user reads it beside whatever the bot answers; no webhook, no API call, no quota."""
+    line.add_chat(channel.channel_id, user.user_id, "bot", {"id": line.new_message_id(), "type": "text", "text": text},
+                  via=via)
 
 
 def _unfollow_event(line: LineWorld, channel: LineChannel, user: LineUser) -> dict:
@@ -173,6 +184,8 @@ def _message_event(line: LineWorld, channel: LineChannel, user: LineUser, spec) 
     friendship.talked = True
     line.add_chat(channel.channel_id, user.user_id, "user", shown, webhook_event_id=event["webhookEventId"],
                   time_ms=event["timestamp"])
+    if channel.auto_reply:  # 応答メッセージ: every message gets one, whatever the bot does
+        _account_answers(line, channel, user, AUTO_REPLY_TEXT, "auto-reply")
     return event, message_id
 
 
@@ -254,7 +267,8 @@ def batch(line: LineWorld, data: dict) -> dict:
 
 
 def redeliver(line: LineWorld, data: dict) -> dict:
-    """Send an earlier event again, identical but for `deliveryContext.isRedelivery: true`."""
+    """Send an earlier event again, identical but for `deliveryContext.isRedelivery: true`:
+    LINE does it only where the console's "Webhook redelivery" is on (off by default)."""
     event_ids = data.get("webhookEventIds")
     if event_ids is None:
         event_ids = [data.get("webhookEventId")]
@@ -272,6 +286,12 @@ def redeliver(line: LineWorld, data: dict) -> dict:
                 channel_id = stored.channel_id
             elif stored.channel_id != channel_id:
                 raise ControlError(400, "all events must belong to one channel")
+            channel = line.channels.get(stored.channel_id)
+            if channel is not None and not channel.webhook_redelivery:
+                # Off by default; with it off LINE never sends an event again.
+                raise ControlError(409, f"channel {stored.channel_id} has 'Webhook redelivery' off: LINE does not "
+                                   "redeliver (turn it on with console/webhook webhookRedelivery: true)",
+                                   code="redelivery_off")
             again = redelivered(stored.event)
             if "replyToken" in again:
                 line.refresh_reply_token(again["replyToken"])

@@ -1,7 +1,7 @@
 """The LINE Messaging API, as the sandbox serves it (reference A2, A3).
 
     BASE/line/v2/bot/info                          GET
-    BASE/line/v2/bot/channel/webhook/endpoint      GET, PUT
+    BASE/line/v2/bot/channel/webhook/endpoint      GET, PUT  (PUT sets the URL only, and is cached)
     BASE/line/v2/bot/channel/webhook/test          POST   (really POSTs to the endpoint)
     BASE/line/v2/bot/message/push                  POST   (X-Line-Retry-Key)
     BASE/line/v2/bot/message/reply                 POST
@@ -10,8 +10,12 @@
 
 cxbot is pointed here with CXBOT_LINE_API_URL=BASE/line and CXBOT_LINE_DATA_URL=BASE/line-data.
 Every call needs `Authorization: Bearer <channel access token>`; the token names the
-channel. Errors are LINE's `{"message", "details"?}`; every response carries
-`X-Line-Request-Id`. These paths share the sandbox's request log and fault injection.
+channel. "Use webhook" is a console switch no API turns on (`GET .../endpoint` reports
+it as `active`); a URL set with `PUT .../endpoint` is read back at once but LINE goes on
+sending events, and `POST .../test` without `endpoint`, to the URL from before for
+`endpointCacheSeconds` (60: "up to 1 minute"; 0: at once). Errors are LINE's
+`{"message", "details"?}`; every response carries `X-Line-Request-Id`. These paths share
+the sandbox's request log and fault injection.
 """
 
 from __future__ import annotations
@@ -208,8 +212,9 @@ def _endpoint_from(data: dict) -> str:
 def set_webhook_endpoint():
     channel = require_channel()
     url = _endpoint_from(json_body())
-    with line_world().lock:
-        channel.webhook_endpoint = url
+    # The URL only: "Use webhook" stays as the console has it. LINE may go on using the old
+    # URL for up to a minute (LineSettings.endpoint_cache_seconds).
+    line_world().set_endpoint_by_api(channel, url)
     return jsonify({})
 
 
@@ -221,8 +226,9 @@ def test_webhook_endpoint():
     with line.lock:
         if "endpoint" in data and data["endpoint"] is not None:
             url = _endpoint_from(data)
-        elif channel.webhook_endpoint:
-            url = channel.webhook_endpoint
+        elif channel.endpoint_in_use():
+            # "The configured one" is what LINE has cached: right after a PUT, maybe the old URL.
+            url = channel.endpoint_in_use()
         else:
             raise LineError(404, "Webhook endpoint not found")
         t = now()

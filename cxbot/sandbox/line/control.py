@@ -3,23 +3,30 @@ errors are `{"error": "...", ...}` with a 4xx status, as in the rest of `/_sandb
 
 World setup
     POST /_sandbox/line/channels            {channelId?, channelSecret?, accessToken?, basicId?, botUserId?,
-                                              displayName, pictureUrl?, webhookEndpoint?, useWebhook?} -> 201
+                                              displayName, pictureUrl?, webhookEndpoint?, useWebhook?,
+                                              webhookRedelivery?, premiumId?, autoReply?, greeting?} -> 201
     GET  /_sandbox/line/channels            GET /_sandbox/line/channels/<channelId>
     POST /_sandbox/line/channels/<channelId>/token              reissue the access token (the old one stops working)
     POST /_sandbox/line/users               {userId?, displayName, pictureUrl?, language?, statusMessage?} (or an array) -> 201
     GET  /_sandbox/line/users
-    GET/POST /_sandbox/line/settings        {webhookTimeout, replyTokenLifetime, testWebhookPerHour, pushDelay}
+    GET/POST /_sandbox/line/settings        {webhookTimeout, replyTokenLifetime, testWebhookPerHour, pushDelay,
+                                              endpointCacheSeconds}
 
-LINE Developers console
-    POST /_sandbox/line/console/webhook     {channelId, endpoint?, useWebhook?}
+LINE Developers console (a new channel has "Use webhook" and "Webhook redelivery" off)
+    POST /_sandbox/line/console/webhook     {channelId, endpoint?, useWebhook?, webhookRedelivery?}
     POST /_sandbox/line/console/verify      {channelId} -> {success, timestamp, statusCode, reason, detail}
+
+LINE Official Account Manager (a new account has 応答メッセージ and あいさつメッセージ on: the
+account answers a message, and greets a new friend, by itself besides the bot)
+    POST /_sandbox/line/oam/settings        {channelId, premiumId?, autoReply?, greeting?}
 
 Acting as a LINE user (each delivers the webhook and reports {sent, status, error})
     POST /_sandbox/line/act/follow          {channelId, userId}
     POST /_sandbox/line/act/unfollow        {channelId, userId}
     POST /_sandbox/line/act/message         {channelId, userId, message}
     POST /_sandbox/line/act/batch           {channelId, events: [{userId, message} | {userId, type}]}
-    POST /_sandbox/line/act/redeliver       {channelId?, webhookEventId | webhookEventIds}
+    POST /_sandbox/line/act/redeliver       {channelId?, webhookEventId | webhookEventIds}  (409 while the
+                                              channel's "Webhook redelivery" is off)
     POST /_sandbox/line/act/raw             {channelId, body | text, signWith?}
 
 Inspecting
@@ -67,7 +74,7 @@ def _conflict(exc: ChannelConflict):
 def add_channel():
     data = _body()
     known = {"channelId", "channelSecret", "accessToken", "basicId", "botUserId", "displayName", "pictureUrl",
-             "webhookEndpoint", "useWebhook"}
+             "webhookEndpoint", "useWebhook", "webhookRedelivery", "premiumId", "autoReply", "greeting"}
     unknown = set(data) - known
     if unknown:
         raise ControlError(400, f"unknown field(s): {', '.join(sorted(unknown))}", known=sorted(known))
@@ -81,6 +88,10 @@ def add_channel():
         picture_url=data.get("pictureUrl"),
         webhook_endpoint=data.get("webhookEndpoint"),
         use_webhook=data.get("useWebhook"),
+        webhook_redelivery=data.get("webhookRedelivery"),
+        premium_id=data.get("premiumId"),
+        auto_reply=data.get("autoReply"),
+        greeting=data.get("greeting"),
     )
     with _line().lock:
         return _created(channel.to_json())
@@ -136,20 +147,45 @@ def list_users():
 
 @bp.post("/console/webhook")
 def console_webhook():
-    """What the admin does on the Messaging API tab: paste the Webhook URL, switch 'Use webhook'."""
+    """What the admin does on the Messaging API tab: paste the Webhook URL, switch 'Use webhook'
+    and 'Webhook redelivery'."""
     line = _line()
     data = _body()
     channel = acts.get_channel(line, data.get("channelId"))
     endpoint = data.get("endpoint")
     use = data.get("useWebhook")
-    if endpoint is None and use is None:
-        raise ControlError(400, "give endpoint (the Webhook URL) and/or useWebhook (true/false)")
+    redelivery = data.get("webhookRedelivery")
+    if endpoint is None and use is None and redelivery is None:
+        raise ControlError(400, "give endpoint (the Webhook URL), useWebhook and/or webhookRedelivery (true/false)")
     if use is True and not (endpoint or channel.webhook_endpoint):
         raise ControlError(400, "set a Webhook URL before turning 'Use webhook' on", code="no_webhook_url")
     allow_http = line.world.settings.allow_http_urls
     if isinstance(endpoint, str) and endpoint and (problem := endpoint_problem(endpoint, allow_http=allow_http)):
         raise ControlError(400, f"Invalid webhook endpoint URL: {problem}", code="invalid_webhook_url")
-    line.set_webhook(channel, endpoint, use)
+    line.set_webhook(channel, endpoint, use, redelivery)
+    with line.lock:
+        return jsonify(channel.to_json())
+
+
+@bp.post("/oam/settings")
+def oam_settings():
+    """LINE Official Account Manager: the premium ID bought for the account, and its 応答設定."""
+    line = _line()
+    data = _body()
+    channel = acts.get_channel(line, data.get("channelId"))
+    fields = {"premiumId": "premium_id", "autoReply": "auto_reply", "greeting": "greeting"}
+    unknown = set(data) - set(fields) - {"channelId"}
+    if unknown:
+        raise ControlError(400, f"unknown field(s): {', '.join(sorted(unknown))}", known=sorted(fields))
+    if not set(data) & set(fields):
+        raise ControlError(400, "give premiumId, autoReply and/or greeting")
+    try:
+        line.set_oam(channel, **{attr: data.get(name) for name, attr in fields.items()})
+    except ChannelConflict as exc:
+        raise ControlError(409, str(exc), code="premium_id_taken") from None
+    except ValueError as exc:
+        code = "invalid_premium_id" if str(exc).startswith("premiumId") else "invalid_setting"
+        raise ControlError(400, str(exc), code=code) from None
     with line.lock:
         return jsonify(channel.to_json())
 

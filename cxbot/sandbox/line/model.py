@@ -18,10 +18,14 @@ REPLY_TOKEN_LIFETIME = 60.0  # seconds after the webhook (or its redelivery)
 REPLY_TOKEN_MAX_AGE = 20 * 60.0  # a redelivered token dies this long after the event
 RETRY_KEY_LIFETIME = 24 * 3600.0
 TEST_WEBHOOK_PER_HOUR = 60
+# `PUT /v2/bot/channel/webhook/endpoint`: "changes can take up to 1 minute because of caching".
+ENDPOINT_CACHE_SECONDS = 60.0
 
 CHANNEL_ID_RE = re.compile(r"^\d{6,16}$")
 CHANNEL_SECRET_RE = re.compile(r"^[0-9a-f]{32}$")
 BASIC_ID_RE = re.compile(r"^@[0-9a-z._-]{1,40}$", re.IGNORECASE)
+# A premium ID is a paid vanity ID chosen in LINE Official Account Manager, e.g. @linedevelopers.
+PREMIUM_ID_RE = re.compile(r"^@[0-9a-z._-]{1,40}$")
 USER_ID_RE = re.compile(r"^U[0-9a-f]{32}$")
 TO_RE = re.compile(r"^[UCR][0-9a-f]{32}$")
 
@@ -72,12 +76,17 @@ class LineSettings:
     test_webhook_per_hour: int = TEST_WEBHOOK_PER_HOUR
     # Seconds each push takes to answer: lets a test stop a sender in the middle of its sends.
     push_delay: float = 0.0
+    # How long LINE goes on using the Webhook URL from before a `PUT .../webhook/endpoint`, for
+    # events and for a webhook test without `endpoint`: "up to 1 minute" (0: at once, the
+    # other end of "up to").
+    endpoint_cache_seconds: float = ENDPOINT_CACHE_SECONDS
 
     FIELDS = {
         "webhookTimeout": "webhook_timeout",
         "replyTokenLifetime": "reply_token_lifetime",
         "testWebhookPerHour": "test_webhook_per_hour",
         "pushDelay": "push_delay",
+        "endpointCacheSeconds": "endpoint_cache_seconds",
     }
 
     def to_json(self) -> dict:
@@ -101,9 +110,18 @@ class AcceptedPush:
     at: float
 
 
+# What LINE Official Account Manager answers by itself while its 応答メッセージ / あいさつメッセージ
+# are on (they are on for a new account): customers get these besides whatever the bot answers.
+AUTO_REPLY_TEXT = ("メッセージありがとうございます。申し訳ありませんが、このアカウントでは個別のご質問にお答えできません。"
+                   "\n（LINE Official Account Manager の応答メッセージ）")
+GREETING_TEXT = ("{name}を友だち追加していただき、ありがとうございます。"
+                 "\n（LINE Official Account Manager のあいさつメッセージ）")
+
+
 @dataclass
 class LineChannel:
-    """A Messaging API channel of a LINE Official Account, as the console shows it."""
+    """A Messaging API channel of a LINE Official Account, as the console shows it, with the
+    account's settings in LINE Official Account Manager (premium ID, 応答設定)."""
 
     channel_id: str
     channel_secret: str
@@ -115,7 +133,14 @@ class LineChannel:
     chat_mode: str = "bot"
     mark_as_read_mode: str = "auto"
     webhook_endpoint: str = ""
-    use_webhook: bool = False
+    use_webhook: bool = False  # "Use webhook" (Webhookの利用): a console switch, off for a new channel
+    webhook_redelivery: bool = False  # "Webhook redelivery" (Webhookの再送): off by default
+    # The URL LINE still uses until `endpoint_cached_until`, after a change through the API.
+    endpoint_before: str = ""
+    endpoint_cached_until: float = 0.0
+    premium_id: str | None = None
+    auto_reply: bool = True  # 応答メッセージ: on by default
+    greeting: bool = True  # あいさつメッセージ: on by default
     created: float = field(default_factory=now)
     retry_keys: dict[str, AcceptedPush] = field(default_factory=dict)
     test_calls: deque = field(default_factory=deque)
@@ -123,6 +148,10 @@ class LineChannel:
     @property
     def access_token(self) -> str:
         return self.access_tokens[0] if self.access_tokens else ""
+
+    def endpoint_in_use(self) -> str:
+        """The Webhook URL LINE sends to now: the one from before an API change, while it is cached."""
+        return self.endpoint_before if now() < self.endpoint_cached_until else self.webhook_endpoint
 
     def to_json(self) -> dict:
         data = {
@@ -137,12 +166,20 @@ class LineChannel:
             "chatMode": self.chat_mode,
             "markAsReadMode": self.mark_as_read_mode,
             "webhookEndpoint": self.webhook_endpoint or None,
+            "webhookEndpointInUse": self.endpoint_in_use() or None,
             "useWebhook": self.use_webhook,
+            "webhookRedelivery": self.webhook_redelivery,
+            "premiumId": self.premium_id,
+            "autoReply": self.auto_reply,
+            "greeting": self.greeting,
         }
         return data
 
     def bot_info(self) -> dict:
-        info = {"userId": self.bot_user_id, "basicId": self.basic_id, "displayName": self.display_name}
+        info = {"userId": self.bot_user_id, "basicId": self.basic_id}
+        if self.premium_id:  # "Not included in the response if the premium ID isn't set."
+            info["premiumId"] = self.premium_id
+        info["displayName"] = self.display_name
         if self.picture_url:
             info["pictureUrl"] = self.picture_url
         info["chatMode"] = self.chat_mode

@@ -15,6 +15,7 @@ from .model import (
     BASIC_ID_RE,
     CHANNEL_ID_RE,
     CHANNEL_SECRET_RE,
+    PREMIUM_ID_RE,
     REPLY_TOKEN_MAX_AGE,
     RETRY_KEY_LIFETIME,
     USER_ID_RE,
@@ -83,7 +84,8 @@ class LineWorld:
 
     def add_channel(self, *, channel_id=None, channel_secret=None, access_token=None, basic_id=None,
                     bot_user_id=None, display_name=None, picture_url=None, webhook_endpoint=None,
-                    use_webhook=None) -> LineChannel:
+                    use_webhook=None, webhook_redelivery=None, premium_id=None, auto_reply=None,
+                    greeting=None) -> LineChannel:
         """Create an OA channel; absent credentials are generated. ValueError names a bad field."""
         channel_id = _opt_str(channel_id, "channelId") or new_channel_id()
         if not CHANNEL_ID_RE.match(channel_id):
@@ -114,8 +116,9 @@ class LineWorld:
                 raise ChannelConflict("accessToken is already used by another channel")
             if any(c.bot_user_id == bot_user_id for c in self.channels.values()):
                 raise ChannelConflict("botUserId is already used by another channel")
-            if webhook_endpoint is not None or use_webhook is not None:
-                self.set_webhook(channel, webhook_endpoint, use_webhook)
+            if webhook_endpoint is not None or use_webhook is not None or webhook_redelivery is not None:
+                self.set_webhook(channel, webhook_endpoint, use_webhook, webhook_redelivery)
+            self.set_oam(channel, premium_id=premium_id, auto_reply=auto_reply, greeting=greeting)
             self.channels[channel_id] = channel
         return channel
 
@@ -126,7 +129,9 @@ class LineWorld:
                     return channel
             return None
 
-    def set_webhook(self, channel: LineChannel, endpoint, use_webhook) -> None:
+    def set_webhook(self, channel: LineChannel, endpoint, use_webhook, redelivery=None) -> None:
+        """The console's Webhook settings: the URL ([更新]), "Use webhook", "Webhook redelivery".
+        A URL saved in the console is used at once; `set_endpoint_by_api` is the cached one."""
         with self.lock:
             if endpoint is not None:
                 if not isinstance(endpoint, str):
@@ -135,11 +140,55 @@ class LineWorld:
                     problem = endpoint_problem(endpoint, allow_http=self.world.settings.allow_http_urls)
                     if problem:
                         raise ValueError(f"Invalid webhook endpoint URL: {problem}")
+            for name, value in (("useWebhook", use_webhook), ("webhookRedelivery", redelivery)):
+                if value is not None and not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+            if endpoint is not None:
                 channel.webhook_endpoint = endpoint
+                channel.endpoint_before, channel.endpoint_cached_until = "", 0.0
             if use_webhook is not None:
-                if not isinstance(use_webhook, bool):
-                    raise ValueError("useWebhook must be true or false")
                 channel.use_webhook = use_webhook
+            if redelivery is not None:
+                channel.webhook_redelivery = redelivery
+
+    def set_endpoint_by_api(self, channel: LineChannel, url: str) -> None:
+        """`PUT /v2/bot/channel/webhook/endpoint`: saved at once (GET reads it back), but LINE
+        goes on sending to the URL it used before for `endpoint_cache_seconds` ("changes can
+        take up to 1 minute because of caching")."""
+        with self.lock:
+            before = channel.endpoint_in_use()
+            channel.webhook_endpoint = url
+            cache = self.settings.endpoint_cache_seconds
+            if cache > 0 and before != url:
+                channel.endpoint_before, channel.endpoint_cached_until = before, now() + cache
+            else:
+                channel.endpoint_before, channel.endpoint_cached_until = "", 0.0
+
+    def set_oam(self, channel: LineChannel, *, premium_id=None, auto_reply=None, greeting=None) -> None:
+        """LINE Official Account Manager: the premium ID ("" takes it away), 応答メッセージ and
+        あいさつメッセージ. ValueError names a bad field; ChannelConflict a premium ID taken."""
+        with self.lock:
+            if premium_id is not None:
+                if not isinstance(premium_id, str):
+                    raise ValueError("premiumId must be a string, like @sampleshop (or \"\" for none)")
+                if premium_id and not PREMIUM_ID_RE.match(premium_id):
+                    raise ValueError("premiumId must be @ followed by lowercase letters, digits, '.', '_' or '-', "
+                                     f"like @sampleshop (got {premium_id!r})")
+                taken = {i.lower() for c in self.channels.values() if c is not channel
+                         for i in (c.basic_id, c.premium_id or "") if i}
+                if premium_id and premium_id.lower() in taken:
+                    raise ChannelConflict(f"{premium_id} is already another account's ID")
+                if premium_id and premium_id.lower() == channel.basic_id.lower():
+                    raise ValueError("premiumId must differ from the account's basic ID")
+            for name, value in (("autoReply", auto_reply), ("greeting", greeting)):
+                if value is not None and not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+            if premium_id is not None:
+                channel.premium_id = premium_id or None
+            if auto_reply is not None:
+                channel.auto_reply = auto_reply
+            if greeting is not None:
+                channel.greeting = greeting
 
     def reissue_token(self, channel: LineChannel) -> str:
         """The console's [Reissue]: a new long-lived token; the old one stops working."""

@@ -55,19 +55,26 @@ def redelivered(event: dict) -> dict:
 # --------------------------------------------------------------------------- delivery
 
 
+CACHED_NO_URL = ("not sent: LINE still uses the webhook URL from before it was set through the API "
+                 "(changes take up to 1 minute), and there was none")
+
+
 def skip_reason(channel: LineChannel) -> str | None:
     if not channel.webhook_endpoint:
         return "not sent: the channel has no webhook URL"
     if not channel.use_webhook:
         return "not sent: 'Use webhook' is off for this channel"
+    if not channel.endpoint_in_use():
+        return CACHED_NO_URL
     return None
 
 
 def deliver(line: LineWorld, channel: LineChannel, events: list[dict]) -> dict:
-    """POST events to the channel's webhook if it is on; `{"sent", "status", "error"}`."""
+    """POST events to the channel's webhook if it is on; `{"sent", "status", "error"}`.
+    Right after a URL change through the API they go to the URL LINE still has cached."""
     with line.lock:
         reason = skip_reason(channel)
-        url, secret, destination = channel.webhook_endpoint, channel.channel_secret, channel.bot_user_id
+        url, secret, destination = channel.endpoint_in_use(), channel.channel_secret, channel.bot_user_id
         timeout = line.settings.webhook_timeout
     body = {"destination": destination, "events": events}
     if reason:
@@ -84,11 +91,11 @@ def deliver_raw(line: LineWorld, channel: LineChannel, raw: bytes, body, *, secr
     """POST an exact body signed with the channel secret (or `secret`) to the webhook URL,
     even if 'Use webhook' is off (for signature tests)."""
     with line.lock:
-        url = channel.webhook_endpoint
+        url = channel.endpoint_in_use()
         timeout = line.settings.webhook_timeout
         key = channel.channel_secret if secret is None else secret
     if not url:
-        reason = "not sent: the channel has no webhook URL"
+        reason = CACHED_NO_URL if channel.webhook_endpoint else "not sent: the channel has no webhook URL"
         _log(line, channel, "raw", url, body, None, reason, sent=False)
         return {"sent": False, "status": None, "error": reason}
     outcome = post(url, raw, sign(key, raw), timeout)
