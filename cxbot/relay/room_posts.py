@@ -6,7 +6,7 @@ from __future__ import annotations
 from cxbot.context import Context
 from cxbot.desk.accounts import agents
 from cxbot.desk.admins import lookup_user
-from cxbot.relay.delivery import WORKS_TEXT_MAX, chunks, works_call, works_contents
+from cxbot.relay.delivery import WORKS_TEXT_MAX, chunks, send_through_works, works_call
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import Conversation, CounterAccount, OutboxItem
 from cxbot.works import messages as m
@@ -77,5 +77,5 @@ def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
     if not room:
         raise Failure("the room could not be created", retryable=False, reason="no_room")
     bot = ctx.settings.works_bot_id
-    for content in works_contents(ctx, ctx.works_once, bot, payload):
-        works_call(ctx.works_once.send_to_channel, bot, room, content)
+    send_through_works(ctx, ctx.works_once, bot, payload,
+                       lambda content: ctx.works_once.send_to_channel(bot, room, content))
