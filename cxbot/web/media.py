@@ -13,6 +13,9 @@ from cxbot.desk import media
 
 # Browsers and proxies may keep a copy this long at most, and never past the file's end.
 CACHE_MAX_AGE = 86400
+# Shown in the browser; anything else a customer sent (a page, an SVG, an .exe LINE WORKS
+# would not take) is saved, never shown or run on cxbot's own origin.
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 def blueprint(ctx: Context) -> Blueprint:
@@ -28,8 +31,7 @@ def blueprint(ctx: Context) -> Blueprint:
             abort(410)
         max_age = CACHE_MAX_AGE if item.expires_at is None else int(min(CACHE_MAX_AGE, item.expires_at - now))
         headers = {"Cache-Control": f"private, max-age={max_age}", "X-Content-Type-Options": "nosniff"}
-        if not item.content_type.startswith("image/"):
-            # A file a customer sent (an .exe LINE WORKS would not take) is saved, never shown or run.
+        if item.content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
             headers["Content-Disposition"] = "attachment"
         return Response(item.data, mimetype=item.content_type, headers=headers)
 

@@ -49,3 +49,13 @@ def test_a_bots_profile_image_outlives_any_retention(served):
         assert media.purge_expired(ctx) == 0
         resp = httpx.get(f"{base}/media/{token}/bot.png")
         assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize("content_type, inline", [
+    ("image/jpeg", True), ("image/svg+xml", False), ("text/html", False), ("application/x-msdownload", False)])
+def test_only_pictures_are_shown_in_the_browser_the_rest_is_saved(served, content_type, inline):
+    ctx, base = served
+    token = media.store(ctx, "file", content_type, b"<svg onload=alert(1)>")
+    resp = httpx.get(f"{base}/media/{token}/file")
+    assert resp.status_code == 200 and resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert ("Content-Disposition" not in resp.headers) is inline
