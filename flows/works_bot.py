@@ -65,7 +65,8 @@ def accept_image(turn: Turn, attachment: Attachment) -> dict:
     if not IMAGE_STEM.fullmatch(stem):
         raise Invalid("error_image_name", file_name=file_name or "?")
     name = f"{stem}.png"
-    token = media.store(turn.ctx, name, "image/png", png, lasting=True)
+    # Kept for good only once it is the bot's photo; a flow left halfway lets it go.
+    token = media.store(turn.ctx, name, "image/png", png)
     return {"token": token, "file_name": name}
 
 
@@ -85,8 +86,8 @@ def publish(turn: Turn, _arg: str):
     ctx, d = turn.ctx, turn.data
     if refuse_second_bot(turn) is not None:
         return back_to_channel(turn)
-    image = d.get("image") or {"token": media.store(ctx, "bot.png", "image/png", media.default_bot_png(),
-                                                    lasting=True), "file_name": "bot.png"}
+    image = d.get("image") or {"token": media.store(ctx, "bot.png", "image/png", media.default_bot_png()),
+                               "file_name": "bot.png"}
     photo_url = media.url(ctx, image["token"], image["file_name"])
     try:
         check_photo_url(photo_url)
@@ -101,6 +102,7 @@ def publish(turn: Turn, _arg: str):
             "callbackEvents": CALLBACK_EVENTS, "channelEvents": CHANNEL_EVENTS,
             "enableGroupJoin": False,
         })
+        media.keep(ctx, image["token"])
         if ctx.settings.works_domain_id:
             ctx.works.register_bot_domain(bot["botId"], ctx.settings.works_domain_id, visible=True)
     except WorksApiError as exc:

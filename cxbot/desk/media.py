@@ -30,6 +30,15 @@ def store(ctx: Context, file_name: str, content_type: str, data: bytes, *, lasti
     return token
 
 
+def keep(ctx: Context, token: str) -> None:
+    """The file lasts from now on (an image the admin sent became a bot's profile image)."""
+    with ctx.db.session() as s:
+        item = s.get(Media, token)
+        if item is not None:
+            item.expires_at = None
+            s.add(item)
+
+
 def retention_seconds(ctx: Context) -> float:
     return ctx.settings.retention_days * DAY
 

@@ -4,6 +4,7 @@ HTTPS (640×640 recommended); the admin may send a PNG or a JPEG of any shape.""
 from __future__ import annotations
 
 import io
+import time
 
 import httpx
 import pytest
@@ -64,3 +65,14 @@ def test_without_an_https_public_url_the_admin_is_told_and_no_bot_is_made(make_w
     replies = chat.press("公開")
     assert "CXBOT_PUBLIC_URL" in text_of(replies) and "HTTPSのアドレス" in text_of(replies)
     assert not [b for b in w.http.get("/_sandbox/bots").json() if b["botName"] == "写真ヘルプ"]
+
+
+def test_the_bots_image_outlasts_the_retention_of_conversation_files(make_wired, admin):
+    w = make_wired(retention_days=4 / 86400)  # a conversation's file would be gone in 4 s
+    chat = Chat(w, admin.user_id)
+    to_image_step(chat, "Lasting photo desk")
+    chat.send_file("support1.png", _image("PNG", (64, 64)), "image/png")
+    chat.press("公開")
+    photo_url = created_bot(w)["photoUrl"]
+    time.sleep(4.5)
+    assert httpx.get(photo_url).status_code == 200
