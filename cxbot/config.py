@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from cxbot.base.i18n import LOCALES
-from cxbot.base.urls import is_loopback_host
+from cxbot.base.hosts import is_loopback_host
 from cxbot.mail import SmtpUrlError, parse_smtp_url
 from cxbot.storage.crypto import KeyError_, parse_keys
 
@@ -135,6 +135,15 @@ def _admins(value: Any) -> Any:
     return value
 
 
+def _extensions(value: Any) -> Any:
+    """`exe, .JS;bat` -> ("exe", "js", "bat"): file extensions, without dots, lower case."""
+    if isinstance(value, str):
+        value = value.replace(";", ",").split(",")
+    if isinstance(value, (list, tuple)):
+        return tuple(dict.fromkeys(str(v).strip().lstrip(".").lower() for v in value if str(v).strip()))
+    return value
+
+
 def _between(low: float, high: float, unit: str, low_open: bool = False) -> Callable[[float], float]:
     if high < math.inf:
         use = f"{low:g} to {high:g} {unit}"
@@ -207,6 +216,16 @@ class Settings(BaseSettings):
     # PostgreSQL gets 3 and 3.
     worker_threads: Threads = 0
     outbox_threads: Threads = 0
+    # How long a conversation's files stay at their cxbot links (/media), in days from when
+    # they were stored: agents open a file LINE WORKS would not take by its link, and LINE
+    # customers open an agent's file by its link, for as long as the conversation is kept.
+    retention_days: Annotated[float, AfterValidator(_between(0, 36500, "days", low_open=True))] = 365.0
+    # What LINE WORKS refuses to take into a room (reference §3.6): the extensions its file
+    # security blocks (the documented default; an admin may change it) and the largest
+    # file, in bytes (the admin's "maximum size for a single file"; the docs give no default).
+    works_blocked_extensions: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_extensions)] = (
+        "bat", "cmd", "com", "cpl", "exe", "scr", "js", "vbs", "wsf", "hta")
+    works_file_max_bytes: Annotated[int, AfterValidator(_between(1, math.inf, "bytes"))] = 100 * 1024 * 1024
     # Set only in code (the demo, the bench, tests), never by a variable: it waives the
     # secret key and the hub bot, which no deployment may do.
     demo: bool = False

@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 
 from cxbot.channels import WORKS_BOT
-from cxbot.desk import accounts, admins, links, media
+from cxbot.desk import accounts, admins, images, links, media
 from cxbot.works.client import WorksApiError
+from cxbot.works.files import check_photo_url
+from cxbot.works.limits import MessageLimitError
 from flows.steps import Attachment, Button, Flow, Goto, Invalid, Step, Turn, register, within
 
 NAME_MAX = 20
 DESCRIPTION_MAX = 100
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
-IMAGE_NAME = re.compile(r"[a-z0-9]+\.(png|jpe?g)")
+# The seed's rule for the file name; its extension says nothing (the bytes say what it is).
+IMAGE_STEM = re.compile(r"[a-z0-9]+")
 # Members may send everything but their location (the seed's console instruction).
 CALLBACK_EVENTS = ["text", "sticker", "image", "file", "audio", "video"]
 CHANNEL_EVENTS = ["message", "postback", "begin", "end"]
@@ -45,21 +48,26 @@ def validate_description(turn: Turn, raw: str) -> str:
 
 
 def accept_image(turn: Turn, attachment: Attachment) -> dict:
+    """A PNG or JPEG (read from its bytes), kept as the 640×640 PNG LINE WORKS wants."""
     try:
-        data, content_type, file_name = turn.ctx.works.download_attachment(turn.ctx.settings.works_bot_id,
-                                                                           attachment.file_id)
+        data, _content_type, file_name = turn.ctx.works.download_attachment(turn.ctx.settings.works_bot_id,
+                                                                            attachment.file_id)
     except WorksApiError as exc:
         raise Invalid("error_platform", detail=exc.description) from None
     file_name = file_name or ""
     if len(data) >= IMAGE_MAX_BYTES:
         raise Invalid("error_image_size", size_mb=round(len(data) / 1024 / 1024, 1))
-    kind = media.sniff(data)
-    if kind is None:
-        raise Invalid("error_image_type")
-    if not IMAGE_NAME.fullmatch(file_name):
+    try:
+        png = images.profile_png(data)
+    except images.NotAnImage:
+        raise Invalid("error_image_type") from None
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
+    if not IMAGE_STEM.fullmatch(stem):
         raise Invalid("error_image_name", file_name=file_name or "?")
-    token = media.store(turn.ctx, file_name, kind, data)
-    return {"token": token, "file_name": file_name}
+    name = f"{stem}.png"
+    # Kept for good only once it is the bot's photo; a flow left halfway lets it go.
+    token = media.store(turn.ctx, name, "image/png", png)
+    return {"token": token, "file_name": name}
 
 
 def bot_domains(turn: Turn) -> list[int]:
@@ -93,17 +101,22 @@ def publish(turn: Turn, _arg: str):
         return back_to_channel(turn)
     image = d.get("image") or {"token": media.store(ctx, "bot.png", "image/png", media.default_bot_png()),
                                "file_name": "bot.png"}
+    photo_url = media.url(ctx, image["token"], image["file_name"])
+    try:
+        check_photo_url(photo_url)
+    except MessageLimitError:
+        raise Invalid("error_photo_url", url=photo_url) from None
     token = links.new_token()
     try:
         domains = bot_domains(turn)
         bot = ctx.works.create_bot({
-            "botName": d["bot_name"], "description": d["description"],
-            "photoUrl": media.url(ctx, image["token"], image["file_name"]),
+            "botName": d["bot_name"], "description": d["description"], "photoUrl": photo_url,
             "administrators": [turn.user_id],
             "enableCallback": True, "callbackUrl": links.webhook_url(ctx, WORKS_BOT.kind, token),
             "callbackEvents": CALLBACK_EVENTS, "channelEvents": CHANNEL_EVENTS,
             "enableGroupJoin": False,
         })
+        media.keep(ctx, image["token"])
     except WorksApiError as exc:
         raise Invalid("error_platform", detail=exc.description) from None
     # Kept before the registration: a bot that exists is never forgotten, even when the

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from flask import Flask, Response
 
 from cxbot.base.serving import ServerThread, serve_in_thread
 from cxbot.context import Context, build
 from cxbot.demo import ADMIN, USERS, Tenant, demo_settings, seed_sandbox
+from cxbot.desk.images import plain_png
 from cxbot.runtime.start import Runtime
 from cxbot.sandbox import create_app as create_sandbox
 from cxbot.storage.crypto import generate_key
@@ -31,6 +33,21 @@ def database_url(tmp_path: Path) -> str:
 def sandbox() -> ServerThread:
     srv = serve_in_thread(create_sandbox(), name="sandbox")
     yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def photo_url() -> str:
+    """A web server on loopback serving a bot's profile image, as LINE WORKS fetches a photoUrl."""
+    app = Flask("photos")
+    png = plain_png(64)
+
+    @app.get("/bot.png")
+    def bot_png():
+        return Response(png, mimetype="image/png")
+
+    srv = serve_in_thread(app, name="photos")
+    yield f"{srv.url}/bot.png"
     srv.stop()
 
 

@@ -56,7 +56,7 @@ def seed_desk(ctx: Context, sandbox_url: str, line_channel: dict) -> Desk:
                info_={"address": account.default_address, "configured_by": ADMIN.user_id}, secrets_=None)
 
     bot_token = links.new_token()
-    photo = media.store(ctx, "desk.png", "image/png", media.default_bot_png())
+    photo = media.store(ctx, "desk.png", "image/png", media.default_bot_png(), lasting=True)
     bot = ctx.works.create_bot({
         "botName": "デモ窓口Bot", "description": BOT_DESCRIPTION, "photoUrl": media.url(ctx, photo, "desk.png"),
         "administrators": [ADMIN.user_id], "enableCallback": True,

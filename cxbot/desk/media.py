@@ -1,47 +1,69 @@
-"""Files cxbot serves over HTTP (the profile image of a bot it created)."""
+"""Files cxbot serves over HTTP at /media/<token>/<name>: a created bot's profile image,
+and the files of a conversation (an attachment relayed to a customer, or one LINE WORKS
+would not take into a room, which agents then open by its link).
+
+A conversation's file stays at its link for CXBOT_RETENTION_DAYS from when it was stored,
+then answers 410 and the scheduler deletes it; a profile image lasts as long as its bot.
+"""
 
 from __future__ import annotations
 
 import secrets
-import struct
 import time
-import zlib
+
+from sqlmodel import delete
 
 from cxbot.context import Context
+from cxbot.desk.images import plain_png
 from cxbot.storage.models import Media
 
+DAY = 86400.0
 
-def store(ctx: Context, file_name: str, content_type: str, data: bytes) -> str:
+
+def store(ctx: Context, file_name: str, content_type: str, data: bytes, *, lasting: bool = False) -> str:
     token = secrets.token_urlsafe(24)
+    now = time.time()
+    expires_at = None if lasting else now + retention_seconds(ctx)
     with ctx.db.session() as s:
-        s.add(Media(token=token, file_name=file_name, content_type=content_type, data=data, created_at=time.time()))
+        s.add(Media(token=token, file_name=file_name, content_type=content_type, data=data, created_at=now,
+                    expires_at=expires_at))
     return token
 
 
+def keep(ctx: Context, token: str) -> None:
+    """The file lasts from now on (an image the admin sent became a bot's profile image)."""
+    with ctx.db.session() as s:
+        item = s.get(Media, token)
+        if item is not None:
+            item.expires_at = None
+            s.add(item)
+
+
+def retention_seconds(ctx: Context) -> float:
+    return ctx.settings.retention_days * DAY
+
+
 def get(ctx: Context, token: str) -> Media | None:
+    """The stored file, expired or not (what it is still says what it was)."""
     with ctx.db.read() as s:
         return s.get(Media, token)
+
+
+def expired(item: Media, now: float | None = None) -> bool:
+    return item.expires_at is not None and item.expires_at <= (time.time() if now is None else now)
+
+
+def purge_expired(ctx: Context) -> int:
+    """Delete the files whose retention has passed; returns how many."""
+    with ctx.db.session() as s:
+        result = s.exec(delete(Media).where(Media.expires_at.is_not(None), Media.expires_at <= time.time()))
+        return result.rowcount or 0
 
 
 def url(ctx: Context, token: str, file_name: str) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}/media/{token}/{file_name}"
 
 
-def sniff(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    return None
-
-
 def default_bot_png(size: int = 640, rgb: tuple[int, int, int] = (0x1d, 0xb4, 0x46)) -> bytes:
     """A plain square PNG for a bot created without an image (LINE WORKS requires a photo)."""
-    row = b"\x00" + bytes(rgb) * size
-    raw = zlib.compress(row * size, 9)
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    return plain_png(size, rgb)

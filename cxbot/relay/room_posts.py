@@ -6,8 +6,8 @@ from __future__ import annotations
 from cxbot.context import Context
 from cxbot.desk.accounts import agents
 from cxbot.desk.admins import lookup_user
-from cxbot.relay.delivery import WORKS_TEXT_MAX, chunks, works_call, works_contents
 from cxbot.relay.conversations import room_header
+from cxbot.relay.delivery import WORKS_TEXT_MAX, chunks, send_through_works, works_call
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import Conversation, CounterAccount, OutboxItem
 from cxbot.works import messages as m
@@ -97,16 +97,17 @@ def _room_of(ctx: Context, conversation_id: int) -> str | None:
 def room_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
     room = _room_of(ctx, item.conversation_id) or _ensure_room(ctx, item.conversation_id)
     bot = ctx.settings.works_bot_id
-    contents = works_contents(ctx, ctx.works_once, bot, payload)
     try:
-        works_call(ctx.works_once.send_to_channel, bot, room, contents[0])
+        _post(ctx, bot, room, payload)
     except Failure as failure:
         if failure.code != "LINE WORKS 404 NOT_FOUND" or not _forgotten(ctx, item.conversation_id, room):
             raise
         room = _ensure_room(ctx, item.conversation_id)  # the bot left that room: post in the new one
-        works_call(ctx.works_once.send_to_channel, bot, room, contents[0])
-    for content in contents[1:]:
-        works_call(ctx.works_once.send_to_channel, bot, room, content)
+        _post(ctx, bot, room, payload)
+
+
+def _post(ctx: Context, bot: str, room: str, payload: dict) -> None:
+    send_through_works(ctx, ctx.works_once, bot, payload, lambda content: ctx.works_once.send_to_channel(bot, room, content))
 
 
 def _forgotten(ctx: Context, conversation_id: int, room: str) -> bool:

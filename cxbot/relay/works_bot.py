@@ -11,7 +11,7 @@ from cxbot.desk import links, media
 from cxbot.desk.admins import lookup_user
 from cxbot.relay import channel_state
 from cxbot.relay.conversations import Sender, known_contact, record_inbound
-from cxbot.relay.delivery import conversation_of, linked, works_call, works_contents
+from cxbot.relay.delivery import conversation_of, linked, send_through_works
 from cxbot.storage.models import OutboxItem
 from cxbot.works import messages as m
 from cxbot.works.client import WorksClient
@@ -92,5 +92,5 @@ def send(ctx: Context, item: OutboxItem, payload: dict) -> None:
     link = linked(ctx, conv)
     client = bot_client(ctx, link, once=True)
     bot = links.info(link)["bot_id"]
-    for content in works_contents(ctx, client, bot, payload):
-        works_call(client.send_to_user, bot, contact.source_id, content)
+    send_through_works(ctx, client, bot, payload,
+                       lambda content: client.send_to_user(bot, contact.source_id, content))

@@ -13,6 +13,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from cxbot.context import Context
+from cxbot.desk import media
 from cxbot.desk.links import console_apps
 from cxbot.storage.locks import NamedLock
 from cxbot.works.auth import TokenGrantError, WorksApp
@@ -68,6 +69,10 @@ class Scheduler:
             expire_due(self.ctx)
         except Exception:
             log.exception("could not expire idle setup conversations")
+        try:
+            media.purge_expired(self.ctx)
+        except Exception:
+            log.exception("could not delete the files whose retention has passed")
         return renewed
 
     def start(self) -> None:

@@ -7,7 +7,15 @@ Most shape the LINE WORKS side (whose control API sits at the root of `/_sandbox
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# LINE WORKS' file security blocks these by default (en/docs/bot-send-file); its admin may
+# unblock them or block more.
+DEFAULT_BLOCKED_FILE_EXTENSIONS = ("bat", "cmd", "com", "cpl", "exe", "scr", "js", "vbs", "wsf", "hta")
+# Where a blocked file is refused. The bot-send-file page says the message is blocked
+# ("send"); file security restricts sending and receiving files in the services, which
+# may as well stop the file when it is uploaded ("upload"). The sandbox plays either.
+BLOCKED_FILE_CHECKS = ("send", "upload")
 
 
 @dataclass
@@ -26,6 +34,13 @@ class Settings:
     # An expired or revoked access token: 401 UNAUTHORIZED (the error-code page) or 403
     # UNAUTHORIZED (what all three official samples check for).
     expired_token_status: int = 401
+    # A bot's photoUrl is fetched when the bot is created or changed, and must serve a PNG.
+    fetch_photo_urls: bool = True
+    blocked_file_extensions: list = field(default_factory=lambda: list(DEFAULT_BLOCKED_FILE_EXTENSIONS))
+    blocked_file_check: str = "send"
+    # The admin's "maximum size for a single file" caps an upload (en/docs/bot-attachment-
+    # create); the docs give no default, so the sandbox picks 100 MB.
+    max_file_bytes: int = 100 * 1024 * 1024
 
     FIELDS = {
         "channelCreatePerMinute": ("channel_create_per_minute", int),
@@ -35,6 +50,10 @@ class Settings:
         "maxBots": ("max_bots", int),
         "directMessageChannelId": ("direct_message_channel_id", bool),
         "expiredTokenStatus": ("expired_token_status", int),
+        "fetchPhotoUrls": ("fetch_photo_urls", bool),
+        "blockedFileExtensions": ("blocked_file_extensions", list),
+        "blockedFileCheck": ("blocked_file_check", BLOCKED_FILE_CHECKS),
+        "maxFileBytes": ("max_file_bytes", int),
     }
 
     def to_json(self) -> dict:
@@ -48,6 +67,10 @@ class Settings:
             attr, kind = self.FIELDS[key]
             if kind is bool:
                 ok = isinstance(value, bool)
+            elif kind is list:
+                ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+            elif isinstance(kind, tuple) and all(isinstance(k, str) for k in kind):
+                ok = value in kind
             else:
                 ok = isinstance(value, kind) and not isinstance(value, bool) and value >= 0
             if key == "expiredTokenStatus":
@@ -55,4 +78,6 @@ class Settings:
             if not ok:
                 raise ValueError(f"setting {key!r} has the wrong type or value: {value!r}")
         for key, value in data.items():
+            if self.FIELDS[key][1] is list:
+                value = [v.strip().lstrip(".").lower() for v in value]
             setattr(self, self.FIELDS[key][0], value)

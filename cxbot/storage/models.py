@@ -150,7 +150,7 @@ class FlowState(SQLModel, table=True):
 
 
 class Media(SQLModel, table=True):
-    """Files cxbot serves at /media/<token> (a created bot's profile image)."""
+    """Files cxbot serves at /media/<token> (a created bot's profile image, a conversation's files)."""
 
     __tablename__ = "media"
 
@@ -159,6 +159,8 @@ class Media(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: float
+    # When the link stops working (the conversation's retention); None: as long as its bot.
+    expires_at: Optional[float] = Field(default=None, index=True)
 
 
 class SecretForm(SQLModel, table=True):

@@ -7,4 +7,5 @@
     limits.py    what a bot message may hold, as documented, and MessageLimitError
     checks.py    validate_content: a message checked against those limits
     messages.py  the message builders (`from cxbot.works import messages as m`)
+    files.py     what LINE WORKS takes as a file: blocked extensions, a bot's photoUrl
 """

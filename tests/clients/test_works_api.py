@@ -37,10 +37,10 @@ def test_channel_create_get_members_message_leave(make_ctx, sandbox_http):
     assert err.value.status in (403, 404)
 
 
-def test_bot_lifecycle(make_ctx, sandbox_http, admin):
+def test_bot_lifecycle(make_ctx, sandbox_http, admin, photo_url):
     ctx, tenant = make_ctx()
     bot = ctx.works.create_bot({
-        "botName": "サポート窓口", "photoUrl": "https://cxbot.example/media/bot.png",
+        "botName": "サポート窓口", "photoUrl": photo_url,
         "description": "ご質問をどうぞ", "administrators": [admin.user_id],
         "enableCallback": True, "callbackUrl": "https://cxbot.example/webhooks/works/tok",
         "callbackEvents": ["text", "image", "file"], "enableGroupJoin": False,

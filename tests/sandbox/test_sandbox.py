@@ -520,8 +520,8 @@ def test_deleting_a_bot_makes_its_room_read_only(sb):
 # --------------------------------------------------------------------------- bots, files, faults
 
 
-def test_create_bot_via_api(sb, servers):
-    good = {"botName": "総務窓口", "photoUrl": "https://example.com/p.png", "description": "総務への問い合わせ",
+def test_create_bot_via_api(sb, servers, photo_url):
+    good = {"botName": "総務窓口", "photoUrl": photo_url, "description": "総務への問い合わせ",
             "administrators": ["admin-1"], "enableCallback": True,
             "callbackUrl": "https://cxbot.example/webhooks/works/t0k3n"}
     assert sb.api("POST", "/bots", json=dict(good, photoUrl="http://example.com/p.png")).status_code == 400

@@ -17,7 +17,7 @@ from cxbot.base.serving import serve_in_thread
 from cxbot.base.waiting import wait_for
 from cxbot.demo import USERS
 from cxbot.demo.desk import link_line
-from cxbot.desk import accounts, links
+from cxbot.desk import accounts, links, media
 from cxbot.mail.parse import ParsedMail, parse
 from cxbot.mail.receiver import SmtpReceiver
 from cxbot.sandbox import create_app as create_sandbox
@@ -167,8 +167,9 @@ def works_desk(w: Wired, description: str = "総務への問い合わせ窓口�
     """A counter account with an inquiry bot cxbot created (as the simple-creation flow does)."""
     account_id = make_account(w, account)
     token = links.new_token()
+    photo = media.store(w.ctx, "bot.png", "image/png", media.default_bot_png(64), lasting=True)
     bot = w.ctx.works.create_bot({
-        "botName": "総務ヘルプ", "description": description, "photoUrl": "https://cxbot.example/bot.png",
+        "botName": "総務ヘルプ", "description": description, "photoUrl": media.url(w.ctx, photo, "bot.png"),
         "administrators": [USERS[0].user_id], "enableCallback": True,
         "callbackUrl": links.webhook_url(w.ctx, "works_bot", token),
         "callbackEvents": ["text", "image", "file"], "channelEvents": ["message", "postback", "begin", "end"]})

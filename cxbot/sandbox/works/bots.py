@@ -10,6 +10,7 @@ import secrets
 from flask import Blueprint, jsonify, request
 
 from ..clock import now
+from . import photos
 from .api import (
     SCOPES_BOT_ADMIN,
     SCOPES_BOT_READ,
@@ -138,7 +139,7 @@ def parse_bot_fields(w: WorksWorld, data: dict, *, full: bool) -> dict:
         elif key == "description":
             out[attr] = _string(data, key, 100)
         elif key == "photoUrl":
-            out[attr] = _url(w, data, key, allow_empty=False)
+            out[attr] = photos.checked(w, data[key], key)
         elif key == "administrators":
             out[attr] = _user_list(w, data, key, 1, 3)
         elif key == "subadministrators":
@@ -167,7 +168,7 @@ def parse_bot_fields(w: WorksWorld, data: dict, *, full: bool) -> dict:
         elif key == "i18nDescriptions":
             out[attr] = _i18n(data, key, "description", 100)
         elif key == "i18nPhotoUrls":
-            out[attr] = _i18n(data, key, "photoUrl", 1000)
+            out[attr] = photos.checked_i18n(w, _i18n(data, key, "photoUrl", 1000))
     return out
 
 

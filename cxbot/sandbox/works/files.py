@@ -1,7 +1,10 @@
 """Attachments (reference §3.6).
 
-- `POST /v1.0/bots/{botId}/attachments` `{"fileName"}` -> 200 `{"fileId", "uploadUrl"}`
-- `POST {uploadUrl}` = `/_upload/<id>`: multipart part `FileData`, Bearer required, single use
+- `POST /v1.0/bots/{botId}/attachments` `{"fileName"}` -> 200 `{"fileId", "uploadUrl"}`; with
+  `blockedFileCheck: "upload"` a name whose extension file security blocks is refused here
+  (400 INVALID_PARAMETER; with "send", the documented reading, the file message is refused)
+- `POST {uploadUrl}` = `/_upload/<id>`: multipart part `FileData`, Bearer required, single use;
+  a file over the admin's "maximum size for a single file" (`maxFileBytes`) -> 403 LIMIT_EXCEEDED
 - `GET /v1.0/bots/{botId}/attachments/{fileId}` -> 302 to `/_download/<id>`
 - `GET /_download/<id>`: the bytes, with Content-Type and file name
 """
@@ -25,6 +28,7 @@ from .api import (
 from .errors import ApiError, invalid, not_found
 from .model import UPLOAD_URL_LIFETIME, Attachment
 from .state import WorksWorld
+from .validate import file_extension
 
 bp = Blueprint("sandbox_files", __name__)
 
@@ -59,7 +63,12 @@ def create_attachment(bot_id: str):
         raise invalid("fileName: required (the name of the file to upload)")
     if len(name) > FILE_NAME_MAX:
         raise invalid(f"fileName: must be at most {FILE_NAME_MAX} characters (got {len(name)})")
-    att = works().new_attachment(name, bot.bot_id)
+    w = works()
+    ext = file_extension(name)
+    if w.settings.blocked_file_check == "upload" and ext and ext in w.settings.blocked_file_extensions:
+        raise invalid(f"fileName: files with extension .{ext} cannot be uploaded"
+                      f" (blocked by file security: {', '.join(w.settings.blocked_file_extensions)})")
+    att = w.new_attachment(name, bot.bot_id)
     return jsonify({"fileId": att.file_id, "uploadUrl": f"{_base_url()}/_upload/{att.upload_id}"})
 
 
@@ -75,10 +84,14 @@ def upload(upload_id: str):
             raise ApiError(409, "CONFLICT", "this upload URL was already used (upload URLs are single use)")
         if now() - att.created_time > UPLOAD_URL_LIFETIME:
             raise ApiError(410, "GONE", "this upload URL has expired (upload URLs are valid for 24 hours)")
-    part = request.files.get("FileData")
+    # The doc example names the part "Filedata"; the official samples send "FileData".
+    part = request.files.get("FileData") or request.files.get("Filedata")
     if part is None:
         raise invalid("FileData: required (multipart/form-data part named FileData)")
     data = part.read()
+    if len(data) > w.settings.max_file_bytes:
+        raise ApiError(403, "LIMIT_EXCEEDED", f"the file is {len(data)} bytes; the maximum size for a single file"
+                                              f" is {w.settings.max_file_bytes} bytes")
     with w.lock:
         if att.upload_used:
             raise ApiError(409, "CONFLICT", "this upload URL was already used (upload URLs are single use)")

@@ -25,7 +25,9 @@ def content_context(w: WorksWorld) -> Context:
             att = w.attachments.get(file_id)
             return att.file_name if att is not None and att.uploaded else None
 
-    return Context(allow_http_urls=w.settings.allow_http_urls, file_exists=file_exists)
+    at_send = w.settings.blocked_file_check == "send"
+    return Context(allow_http_urls=w.settings.allow_http_urls, file_exists=file_exists,
+                   blocked_extensions=tuple(w.settings.blocked_file_extensions) if at_send else ())
 
 
 def message_content() -> dict:

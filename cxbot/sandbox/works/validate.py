@@ -58,12 +58,19 @@ class ContentError(ValueError):
     pass
 
 
+def file_extension(name: str) -> str:
+    name = name.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
 @dataclass
 class Context:
     """What validation needs from the world."""
 
     allow_http_urls: bool = False
     file_exists: Callable[[str], str | None] = lambda file_id: None  # -> file name, or None if unknown
+    # The extensions file security stops in a file message (none where it stops them at upload).
+    blocked_extensions: tuple[str, ...] = BLOCKED_FILE_EXTENSIONS
 
 
 def check_url(value: str, field: str, *, https_only: bool, allow_http: bool, max_len: int = URL_MAX) -> None:
@@ -219,9 +226,10 @@ class _Validator:
             name = urlsplit(c["originalContentUrl"]).path
         else:
             raise ContentError("content: a file needs fileId or originalContentUrl (https, at most 1000 characters)")
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if ext in BLOCKED_FILE_EXTENSIONS:
-            raise ContentError(f"content: files with extension .{ext} cannot be sent (blocked: {', '.join(BLOCKED_FILE_EXTENSIONS)})")
+        ext = file_extension(name)
+        if ext and ext in self.ctx.blocked_extensions:
+            raise ContentError(f"content: files with extension .{ext} cannot be sent"
+                               f" (blocked by file security: {', '.join(self.ctx.blocked_extensions)})")
 
     def t_sticker(self, c: dict) -> None:
         for key in ("packageId", "stickerId"):

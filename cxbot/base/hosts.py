@@ -1,4 +1,5 @@
-"""Which hosts are this machine: a URL there is one LINE WORKS and LINE can never call."""
+"""Which hosts are this machine: the platforms want https URLs, and cxbot also uses http
+for these (the demo and the tests run on loopback)."""
 
 from __future__ import annotations
 
