@@ -461,6 +461,16 @@ def test_push_reaches_friends_only(line):
      "messages[0].originalContentUrl", "Length must be between 0 and 2000"),
     ([{"type": "text", "text": "ok"}, {"type": "telepathy"}], "messages[1].type", "Must be one of the following values"),
     ([{"type": "sticker", "packageId": "446"}], "messages[0].stickerId", "May not be empty"),
+    ([{"type": "template", "altText": "あ" * 1501, "template": {"type": "confirm", "text": "ok?", "actions": [
+        {"type": "message", "label": "y", "text": "y"}]}}], "messages[0].altText", "Length must be between 0 and 1500"),
+    ([{"type": "imagemap", "baseUrl": "https://example.com/m", "altText": "🍎" * 751}], "messages[0].altText",
+     "Length must be between 0 and 1500"),
+    ([{"type": "flex", "altText": "x" * 1501, "contents": {"type": "bubble"}}], "messages[0].altText",
+     "Length must be between 0 and 1500"),
+    ([{"type": "image", "originalContentUrl": "https://example.com/地図.png", "previewImageUrl": "https://e.example/p"}],
+     "messages[0].originalContentUrl", "Must be a valid HTTPS URL"),
+    ([{"type": "image", "originalContentUrl": "https://e.example/a.png", "previewImageUrl": "https://e.example/a b.png"}],
+     "messages[0].previewImageUrl", "Must be a valid HTTPS URL"),
 ])
 def test_push_limits_are_400_with_the_property(line, messages, prop, text):
     line.follow()
@@ -470,6 +480,16 @@ def test_push_limits_are_400_with_the_property(line, messages, prop, text):
     assert body["message"] == f"The request body has {len(body['details'])} error(s)"
     assert any(d["property"] == prop and text in d["message"] for d in body["details"]), body
     assert [m for m in line.chat()["messages"] if m["from"] == "bot"] == []
+
+
+def test_alt_text_of_exactly_1500_characters_is_fine_for_every_kind(line):
+    line.follow()
+    confirm = {"type": "confirm", "text": "ok?", "actions": [{"type": "message", "label": "y", "text": "y"}]}
+    for message in ({"type": "template", "altText": "あ" * 1500, "template": confirm},
+                    {"type": "imagemap", "baseUrl": "https://example.com/m", "altText": "🍎" * 750},
+                    {"type": "flex", "altText": "x" * 1500, "contents": {"type": "bubble"}}):
+        r = line.push([message])
+        assert r.status_code == 200, r.text
 
 
 def test_text_of_exactly_5000_utf16_units_is_fine(line):
