@@ -187,6 +187,21 @@ def note_in_room(ctx: Context, who: Sender, text: str) -> bool:
     return True
 
 
+def set_blocked(ctx: Context, who: Sender, blocked: bool) -> bool:
+    """Mark the customer as having blocked the channel (or not any more); returns whether they
+    were marked blocked before. A customer cxbot never heard from has no contact to mark."""
+    with ctx.db.session() as s:
+        row = s.exec(select(Contact).where(Contact.counter_account_id == who.counter_account_id,
+                                           Contact.kind == who.kind, Contact.source_id == who.source_id)
+                     .with_for_update()).first()
+        if row is None:
+            return False
+        was = row.blocked_at is not None
+        row.blocked_at = (row.blocked_at or time.time()) if blocked else None
+        s.add(row)
+        return was
+
+
 def _contact_memo(ctx: Context) -> dict[tuple[int, str, str], KnownContact]:
     # Contacts are never deleted and their ids never change, so a customer's is remembered
     # (per database); only the display name can change, and this process's changes update it.

@@ -19,6 +19,7 @@ from cxbot.relay.conversations import (
     known_contact,
     note_in_room,
     record_inbound,
+    set_blocked,
 )
 from cxbot.relay.delivery import conversation_of, linked
 from cxbot.relay.outbox import Failure
@@ -117,10 +118,13 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     kind = event.get("type")
     t = ctx.texts
     if kind == "follow":
-        unblocked = (event.get("follow") or {}).get("isUnblocked")
-        note_in_room(ctx, who, t.render("relay/line_follow", customer=who.display_name, unblocked=unblocked))
+        # LINE does not guarantee isUnblocked: a block cxbot recorded counts as one too.
+        unblocked = set_blocked(ctx, who, False) or (event.get("follow") or {}).get("isUnblocked")
+        note_in_room(ctx, who, t.render("relay/line_follow", customer=who.display_name or who.source_id,
+                                        unblocked=unblocked))
         return
     if kind == "unfollow":
+        set_blocked(ctx, who, True)
         note_in_room(ctx, who, t.render("relay/line_unfollow", customer=who.display_name or who.source_id))
         return
     if kind != "message":
@@ -168,6 +172,9 @@ def push(ctx: Context, item: OutboxItem, payload: dict) -> None:
     row's retry key makes a retry after a lost answer no second push."""
     conv, contact = conversation_of(ctx, item)
     link = linked(ctx, conv)
+    if contact.blocked_at is not None:
+        # LINE would answer 200 and deliver nothing: never report that as sent.
+        raise Failure("the customer has blocked the LINE Official Account", retryable=False, reason="blocked")
     if "media" in payload:
         att = payload["media"]
         url = media.url(ctx, att["token"], att["file_name"])

@@ -20,7 +20,7 @@ from cxbot.desk import links, media
 from cxbot.relay import outbox, texts
 from cxbot.relay.channels import of as relay_of
 from cxbot.relay.conversations import already_recorded, by_room
-from cxbot.storage.models import Conversation, Message
+from cxbot.storage.models import Contact, Conversation, Message
 from cxbot.works.events import (
     Event,
     FileContent,
@@ -95,9 +95,13 @@ def handle(ctx: Context, event: Event) -> None:
 
 
 def _held_reason(ctx: Context, conv: Conversation) -> str | None:
-    """Why an answer in this room cannot go out now: closed, unlinked or deleted; None when it can."""
+    """Why an answer in this room cannot go out now: closed, the customer blocked the channel,
+    unlinked or deleted; None when it can."""
     if conv.status != "open":
         return "closed"
+    with ctx.db.read() as s:
+        if s.exec(select(Contact.blocked_at).where(Contact.id == conv.contact_id)).first() is not None:
+            return "blocked"
     link = links.by_token(ctx, conv.link_token, fresh=True) if conv.link_token else None
     if link is not None and link.linked:
         return None

@@ -449,6 +449,19 @@ def test_push_reaches_friends_only(line):
     assert r.status_code == 400 and r.json() == {"message": "Failed to send messages"}
 
 
+def test_a_push_to_a_user_who_blocked_the_account_is_200_and_delivers_nothing(line):
+    line.follow()
+    assert line.act("unfollow", userId=line.user).status_code == 200
+    r = line.push([{"type": "text", "text": "届きますか"}])
+    assert r.status_code == 200 and len(r.json()["sentMessages"]) == 1  # LINE says nothing of the block
+    assert [m for m in line.chat()["messages"] if m["from"] == "bot"] == []
+    line.follow()  # unblocked: pushes reach the user again
+    assert line.push([{"type": "text", "text": "また届きます"}]).status_code == 200
+    assert [m["message"]["text"] for m in line.chat()["messages"] if m["from"] == "bot"] == ["また届きます"]
+    sent = line.client.get("/_sandbox/line/sent", params={"to": line.user}).json()
+    assert [e["delivered"] for e in sent] == [False, True]
+
+
 @pytest.mark.parametrize("messages, prop, text", [
     ([{"type": "text", "text": "あ" * 5001}], "messages[0].text", "Length must be between 0 and 5000"),
     ([{"type": "text", "text": "🍎" * 2501}], "messages[0].text", "Length must be between 0 and 5000"),
