@@ -6,6 +6,7 @@ import secrets
 import struct
 import time
 import zlib
+from urllib.parse import quote
 
 from cxbot.context import Context
 from cxbot.storage.models import Media
@@ -24,7 +25,8 @@ def get(ctx: Context, token: str) -> Media | None:
 
 
 def url(ctx: Context, token: str, file_name: str) -> str:
-    return f"{ctx.settings.public_url.rstrip('/')}/media/{token}/{file_name}"
+    # Percent-encoded UTF-8, as LINE asks of every URL it is given.
+    return f"{ctx.settings.public_url.rstrip('/')}/media/{token}/{quote(file_name, safe='')}"
 
 
 def sniff(data: bytes) -> str | None:

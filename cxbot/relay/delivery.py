@@ -15,6 +15,16 @@ from cxbot.works.client import WorksApiError, WorksClient
 WORKS_TEXT_MAX = 2000
 
 
+class Unsendable(Exception):
+    """An answer the channel cannot take in any form (an image LINE could not show), known
+    before it is queued. `reason` is a case of the relay/reason template."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
 def chunks(text: str, size: int) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 

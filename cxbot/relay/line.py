@@ -1,5 +1,5 @@
-"""LINE customers' events (stored by /webhooks/line/<token>) into conversations, and the
-agents' answers pushed back to them."""
+"""LINE customers' events (stored by /webhooks/line/<token>) into conversations (the
+agents' answers go back in line_answers.py)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,13 @@ from cxbot.relay.conversations import (
     record_inbound,
     set_blocked,
 )
-from cxbot.relay.delivery import conversation_of, linked
-from cxbot.relay.outbox import Failure
-from cxbot.storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"image": "image", "video": "file", "audio": "file", "file": "file"}
 
 
-def _client(ctx: Context, link, attempts: int = 3, **retrying) -> LineClient:
+def line_client(ctx: Context, link, attempts: int = 3, **retrying) -> LineClient:
     """The Messaging API client of the link's Official Account."""
     token = links.secrets_of(ctx, link)["access_token"]
     return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http,
@@ -91,7 +88,7 @@ def reply_out_of_service(ctx: Context, link, event: dict) -> None:
         return
     text = channel_state.out_of_service_text(ctx, LINE.kind, links.info(link))
     try:
-        _client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
+        line_client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
     except LineApiError as exc:
         log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
 
@@ -110,7 +107,7 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if not link.linked:
         reply_out_of_service(ctx, link, event)  # unlinked: it does not reach CX Talk
         return
-    client = _client(ctx, link)
+    client = line_client(ctx, link)
     who = Sender(link.counter_account_id, LINE.kind, source["userId"], "", link_token)
     known = known_contact(ctx, who)
     name = known.display_name if known and known.display_name else _profile_name(client, who)
@@ -151,40 +148,3 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     else:
         record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype),
                        known=known)
-
-
-# -- answers ---------------------------------------------------------------------------
-
-def _failure(exc: LineApiError) -> Failure:
-    if exc.status == 429:
-        reason = "rate_limited" if exc.retryable else "line_quota"
-    elif exc.status == 0 or exc.status >= 500:
-        reason = "unavailable"
-    else:
-        reason = "refused"
-    return Failure(f"LINE {exc.status}: {exc.message}", retryable=exc.retryable, retry_after=exc.retry_after,
-                   rate_limited=exc.status == 429 and exc.retryable, reason=reason,
-                   code=f"LINE {exc.status}" if exc.status else "LINE")
-
-
-def push(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    """An agent's answer (text, an image, or a file as a link) pushed to the customer. The
-    row's retry key makes a retry after a lost answer no second push."""
-    conv, contact = conversation_of(ctx, item)
-    link = linked(ctx, conv)
-    if contact.blocked_at is not None:
-        # LINE would answer 200 and deliver nothing: never report that as sent.
-        raise Failure("the customer has blocked the LINE Official Account", retryable=False, reason="blocked")
-    if "media" in payload:
-        att = payload["media"]
-        url = media.url(ctx, att["token"], att["file_name"])
-        if att.get("kind") == "image":
-            messages = [line_messages.image(url, url)]
-        else:
-            messages = [line_messages.text(ctx.texts.render("relay/file_link", name=att["file_name"], url=url))]
-    else:
-        messages = [line_messages.text(part) for part in line_messages.split_text(payload["text"])][:5]
-    try:
-        _client(ctx, link, attempts=1).push(contact.source_id, messages, retry_key=item.retry_key)
-    except LineApiError as exc:
-        raise _failure(exc) from None

@@ -24,10 +24,12 @@ import uuid
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from ..clock import now
+from . import media_check
 from .model import (
     TO_RE,
     USER_ID_RE,
     AcceptedPush,
+    ChatEntry,
     LineChannel,
     new_quote_token,
     new_request_id,
@@ -248,14 +250,26 @@ def _sent_messages(line: LineWorld, messages: list[dict]) -> list[dict]:
 
 
 def _record(line: LineWorld, channel: LineChannel, user_id: str | None, messages: list[dict], sent: list[dict],
-            via: str, delivered: bool, request_id: str) -> None:
+            via: str, delivered: bool, request_id: str) -> list[ChatEntry]:
     """Called with the lock held: the OA's messages enter the user's chat (if delivered)."""
+    entries = []
     for msg, item in zip(messages, sent):
         shown = {"id": item["id"], **msg}
         if delivered and user_id:
-            line.add_chat(channel.channel_id, user_id, "bot", shown, via=via)
+            entries.append(line.add_chat(channel.channel_id, user_id, "bot", shown, via=via))
         line.sent_log.append({"channelId": channel.channel_id, "to": user_id, "via": via, "requestId": request_id,
                               "message": shown, "delivered": delivered, "timestamp": int(now() * 1000)})
+    return entries
+
+
+def _look_at_media(line: LineWorld, entries: list[ChatEntry]) -> None:
+    """The user's app fetches the files of what it got (outside the lock: the URLs may be
+    served by the very bot server that is waiting for this answer)."""
+    for entry in entries:
+        found = media_check.problems(entry.message)
+        if found:
+            with line.lock:
+                entry.problems = found
 
 
 @bp.post("/v2/bot/message/push")
@@ -299,9 +313,10 @@ def push():
         messages = data["messages"]
         sent = _sent_messages(line, messages)
         request_id = g.line_request_id
-        _record(line, channel, to, messages, sent, "push", delivered, request_id)
+        entries = _record(line, channel, to, messages, sent, "push", delivered, request_id)
         if key is not None:
             channel.retry_keys[key] = AcceptedPush(request_id, sent, now())
+    _look_at_media(line, entries)
     return jsonify({"sentMessages": sent})
 
 
@@ -327,7 +342,8 @@ def reply():
         delivered = line.friendship(channel.channel_id, rt.user_id).status != "blocked"
         messages = data["messages"]
         sent = _sent_messages(line, messages)
-        _record(line, channel, rt.user_id, messages, sent, "reply", delivered, g.line_request_id)
+        entries = _record(line, channel, rt.user_id, messages, sent, "reply", delivered, g.line_request_id)
+    _look_at_media(line, entries)
     return jsonify({"sentMessages": sent})
 
 

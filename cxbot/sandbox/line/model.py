@@ -195,10 +195,15 @@ class ChatEntry:
     time_ms: int
     via: str | None = None  # bot messages: "push" or "reply"
     webhook_event_id: str | None = None  # user messages
+    # Bot messages whose files the user's app could not show (media_check), and why.
+    problems: list[str] = field(default_factory=list)
+    unsent: bool = False  # user messages the user unsent: gone from the chat
 
     def to_json(self) -> dict:
         data = {"seq": self.seq, "from": self.sender, "messageId": self.message.get("id"),
                 "message": dict(self.message), "timestamp": self.time_ms}
+        if self.problems:
+            data["problems"] = list(self.problems)
         if self.via:
             data["via"] = self.via
         if self.webhook_event_id:
