@@ -4,6 +4,7 @@ of at most 1 MB.
 
     shaped = for_line(data)           # ImageUnfit when it cannot be made to fit
     shaped.original, shaped.original_type, shaped.preview, shaped.preview_type
+    video_preview()                   # the preview a video message needs, when no frame is at hand
 
 The format is read from the bytes (Pillow), never from a file name or a claimed type.
 A JPEG or PNG that already fits is kept byte for byte; anything else Pillow can read
@@ -16,7 +17,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 ORIGINAL_MAX = 10 * 1024 * 1024
 PREVIEW_MAX = 1024 * 1024
@@ -113,3 +114,14 @@ def for_line(data: bytes, original_max: int = ORIGINAL_MAX, preview_max: int = P
             original_fmt = "JPEG"
     preview = _fit(_flat(ImageOps.exif_transpose(image)), "JPEG", preview_max, side=PREVIEW_SIDE)
     return LineImage(original, TYPES[original_fmt], preview, TYPES["JPEG"])
+
+
+def video_preview(size: tuple[int, int] = (640, 360)) -> bytes:
+    """A JPEG still with a play mark: a video message needs a preview image, and cxbot has no
+    decoder to take a frame from the video (LINE shows a differently shaped preview behind it)."""
+    image = Image.new("RGB", size, (40, 40, 40))
+    width, height = size
+    r = min(size) // 6
+    cx, cy = width // 2, height // 2
+    ImageDraw.Draw(image).polygon([(cx - r // 2, cy - r), (cx - r // 2, cy + r), (cx + r, cy)], fill=(255, 255, 255))
+    return _encode(image, "JPEG")

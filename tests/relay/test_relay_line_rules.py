@@ -107,3 +107,17 @@ def test_an_image_that_cannot_be_read_is_not_sent_and_the_room_is_told(wired):
     agent_says(wired, room, "別の形式で送ります")
     wait_line_answer(wired, desk, yamada, "別の形式で送ります")
     assert [m["message"]["type"] for m in line_chat(wired, desk, yamada) if m["from"] == "bot"] == ["text"]
+
+
+def test_an_agents_mp4_plays_in_the_line_chat_with_a_preview(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "使い方の動画はありますか"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "使い方の動画はありますか")
+    mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+    _agent_sends_file(wired, room, "使い方.mp4", mp4, "application/octet-stream", kind="file")
+    entry = wait_for(lambda: next((m for m in line_chat(wired, desk, yamada) if m["from"] == "bot"), None),
+                     what="the video at the customer")
+    assert entry["message"]["type"] == "video" and "problems" not in entry, entry
+    assert httpx.get(entry["message"]["originalContentUrl"]).content == mp4

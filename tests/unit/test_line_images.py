@@ -59,3 +59,8 @@ def test_bytes_that_are_no_image_are_unfit():
         with pytest.raises(images.ImageUnfit) as err:
             images.for_line(data)
         assert err.value.reason == "unreadable"
+
+
+def test_a_video_preview_is_a_jpeg_within_1_mb():
+    data = images.video_preview()
+    assert data.startswith(b"\xff\xd8\xff") and len(data) <= images.PREVIEW_MAX
