@@ -214,7 +214,20 @@
         mine ? null : el("div", { class: "sender", text: name }),
         el("div", { class: "row" },
           renderLineContent(m),
-          el("span", { class: "time", title: m.via ? m.via + " で送信" : null, text: timeText(iso) })))));
+          el("span", { class: "time", title: m.via ? m.via + " で送信" : null, text: timeText(iso) }),
+          mine && !m.unsent ? unsendButton(m) : null))));
+  }
+
+  function unsendButton(m) {
+    // The LINE app's 送信取消: the OA gets an unsend event and the content answers 410.
+    const btn = el("button", { type: "button", class: "action-btn", text: "送信取消" });
+    btn.addEventListener("click", async () => {
+      const res = await call("POST", "line/act/unsend", { channelId: L.channelId, userId: L.userId, messageId: m.messageId });
+      reportWebhook(res.webhook);
+      const row = btn.parentElement;
+      row.replaceChildren(renderLineContent({ ...m, unsent: true }), ...[...row.children].slice(1, 2));
+    });
+    return btn;
   }
 
   function contentUrl(messageId) {
@@ -236,6 +249,7 @@
   function renderLineContent(m) {
     const msg = m.message || {};
     const mine = m.from === "user";
+    if (m.unsent) return el("div", { class: "bubble", text: "メッセージの送信を取り消しました" });
     if (m.problems && m.problems.length) {
       // What the LINE app shows when the files behind a message break LINE's rules.
       return el("div", { class: "bubble" }, el("span", { class: "badge", text: "表示できません" }),

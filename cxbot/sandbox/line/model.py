@@ -204,6 +204,9 @@ class ChatEntry:
                 "message": dict(self.message), "timestamp": self.time_ms}
         if self.problems:
             data["problems"] = list(self.problems)
+        if self.unsent:  # what the LINE app shows in its place: the message is gone
+            data["unsent"] = True
+            data["message"] = {"id": self.message.get("id"), "type": self.message.get("type")}
         if self.via:
             data["via"] = self.via
         if self.webhook_event_id:
@@ -219,6 +222,10 @@ class Content:
     data: bytes
     content_type: str
     file_name: str | None = None
+    kind: str = "file"  # the message type: image, video, audio, file
+    # Video / audio: "processing" (Get content answers 202), "succeeded" or "failed".
+    transcoding: str = "succeeded"
+    gone: bool = False  # the user unsent the message: 410 "The content is gone"
 
 
 @dataclass
