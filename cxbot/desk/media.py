@@ -1,4 +1,5 @@
-"""Files cxbot serves over HTTP (the profile image of a bot it created)."""
+"""Files cxbot serves over HTTP: a customer's attachment relayed to the room, an agent's
+answer for LINE to fetch, the profile image of a bot it created."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import struct
 import time
 import zlib
 from urllib.parse import quote
+
+from sqlalchemy import delete
+from sqlmodel import Session
 
 from cxbot.context import Context
 from cxbot.storage.models import Media
@@ -17,6 +21,12 @@ def store(ctx: Context, file_name: str, content_type: str, data: bytes) -> str:
     with ctx.db.session() as s:
         s.add(Media(token=token, file_name=file_name, content_type=content_type, data=data, created_at=time.time()))
     return token
+
+
+def forget(s: Session, tokens: list[str]) -> None:
+    """Stop serving these files (a customer unsent the message they came with), in the caller's transaction."""
+    if tokens:
+        s.execute(delete(Media).where(Media.token.in_(tokens)))
 
 
 def get(ctx: Context, token: str) -> Media | None:

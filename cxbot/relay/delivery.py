@@ -72,6 +72,8 @@ def works_contents(ctx: Context, client: WorksClient, bot_id: str, payload: dict
     if "media" in payload:
         att = payload["media"]
         stored = media.get(ctx, att["token"])
+        if stored is None:
+            raise Failure("the file is gone (the customer unsent it)", retryable=False, reason="withdrawn")
         file_id = works_call(client.upload_attachment, bot_id, att["file_name"], stored.data, stored.content_type)
         return [m.image(file_id=file_id) if att.get("kind") == "image" else m.file(file_id=file_id)]
     return [m.text(part) for part in chunks(payload["text"], WORKS_TEXT_MAX)]

@@ -20,6 +20,7 @@ from cxbot.relay.conversations import (
     note_in_room,
     record_inbound,
     set_blocked,
+    withdraw,
 )
 
 log = logging.getLogger(__name__)
@@ -55,21 +56,56 @@ def _profile_name(client: LineClient, who: Sender) -> str:
         return ""
 
 
-def _download(ctx: Context, client: LineClient, message: dict) -> dict | None:
-    """The customer's file stored for the room, or None when LINE refuses it for good
-    (the room is told instead); a passing failure raises, so the event is tried again."""
-    kind = message["type"]
+def _content(ctx: Context, client: LineClient, message_id: str) -> tuple[bytes, str] | str:
+    """The content's (bytes, type), or why not: "failed", or "processing" when LINE is still
+    preparing a video or audio after CXBOT_LINE_CONTENT_WAIT (its transcoding status polled)."""
+    got = client.get_content(message_id)
+    if got is not None:
+        return got
+    wait, deadline = 0.5, time.monotonic() + ctx.settings.line_content_wait
+    while (status := client.content_transcoding(message_id)) == "processing":
+        if time.monotonic() + wait > deadline:
+            return "processing"
+        time.sleep(wait)
+        wait = min(wait * 2, 5.0)
+    if status != "succeeded":
+        return "failed"
+    return client.get_content(message_id) or "processing"
+
+
+def _failed_to_prepare(client: LineClient, message_id: str) -> bool:
+    """Whether a video / audio LINE would not hand over is one it failed to prepare (what Get
+    content answers then is not documented)."""
     try:
-        data, content_type = client.get_content(message["id"])
+        return client.content_transcoding(message_id) == "failed"
+    except LineApiError:
+        return False
+
+
+def _download(ctx: Context, client: LineClient, message: dict) -> tuple[dict | None, str]:
+    """(the customer's file stored for the room, "") or (None, why it could not be fetched:
+    external, gone, missing, failed, processing), so the room shows the message either way;
+    a passing failure raises, so the event is tried again."""
+    kind = message["type"]
+    if (message.get("contentProvider") or {}).get("type") == "external":
+        return None, "external"  # the file is on the sender's server: LINE's content API does not have it
+    try:
+        got = _content(ctx, client, message["id"])
     except LineApiError as exc:
         if exc.retryable:
             raise
         log.warning("LINE content %s %s: %s", message.get("id"), exc.status, exc.message)
-        return None
+        if exc.status == 410:
+            return None, "gone"
+        return None, "failed" if kind in ("video", "audio") and _failed_to_prepare(client, message["id"]) else "missing"
+    if isinstance(got, str):
+        log.warning("LINE content %s not fetched: %s", message.get("id"), got)
+        return None, got
+    data, content_type = got
     ext = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
     name = message.get("fileName") or f"line-{kind}-{message['id']}{ext}"
     token = media.store(ctx, name, content_type, data)
-    return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}
+    return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}, ""
 
 
 # A reply token is good for about a minute after delivery, and never past this age of the event.
@@ -124,6 +160,13 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
         set_blocked(ctx, who, True)
         note_in_room(ctx, who, t.render("relay/line_unfollow", customer=who.display_name or who.source_id))
         return
+    if kind == "unsend":
+        # LINE asks that an unsent message can no longer be seen or used (receiving-messages).
+        message_id = str((event.get("unsend") or {}).get("messageId") or "")
+        if not withdraw(ctx, who, message_id):
+            note_in_room(ctx, who, t.render("relay/line_unsend", customer=who.display_name or who.source_id,
+                                            found=False))
+        return
     if kind != "message":
         return
     message = event["message"]
@@ -131,10 +174,11 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if mtype == "text":
         record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
     elif mtype in MEDIA_TYPES:
-        stored = _download(ctx, client, message)
+        stored, missing = _download(ctx, client, message)
+        provider = message.get("contentProvider") or {}
         record_inbound(ctx, who, source_id=message.get("id"), attachments=[stored] if stored else [],
                        room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
-                                          kind=mtype, missing=stored is None,
+                                          kind=mtype, missing=missing, url=provider.get("originalContentUrl", ""),
                                           name=message.get("fileName", "")), known=known)
     elif mtype == "sticker":
         record_inbound(ctx, who, source_id=message.get("id"),

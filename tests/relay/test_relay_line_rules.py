@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import httpx
 import pytest
 from PIL import Image
 
+from sqlmodel import select
+
 from cxbot.base.waiting import wait_for
+from cxbot.desk import media
+from cxbot.desk.media import default_bot_png
+from cxbot.storage.models import Message
 from tests.support.relay import (
     AGENTS,
     agent_says,
@@ -121,3 +127,90 @@ def test_an_agents_mp4_plays_in_the_line_chat_with_a_preview(wired):
                      what="the video at the customer")
     assert entry["message"]["type"] == "video" and "problems" not in entry, entry
     assert httpx.get(entry["message"]["originalContentUrl"]).content == mp4
+
+
+def _media_of(w, message_id: str) -> list[dict]:
+    """The files cxbot keeps of a customer's message (as /media serves them)."""
+    with w.ctx.db.read() as s:
+        row = s.exec(select(Message).where(Message.source_id == message_id, Message.direction == "in")).one()
+        return json.loads(row.attachments_json)
+
+
+def test_an_unsent_message_is_named_in_the_room_and_its_files_are_no_longer_served(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    said = line_says(wired, desk, yamada, {"type": "text", "text": "電話番号は090-1234-5678です"})
+    png = base64.b64encode(default_bot_png(16)).decode()
+    photo = line_says(wired, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_for(lambda: room_texts(wired, room).count("<image>") == 1, what="the photo in the room")
+    [stored] = _media_of(wired, photo["messageId"])
+    url = media.url(wired.ctx, stored["token"], stored["file_name"])
+    assert httpx.get(url).status_code == 200
+
+    _act(wired, desk, "unsend", yamada, messageId=photo["messageId"])
+    wait_room_text(wired, room, "画像の送信を取り消しました")
+    assert httpx.get(url).status_code == 404
+    _act(wired, desk, "unsend", yamada, messageId=said["messageId"])
+    wait_room_text(wired, room, "メッセージ「電話番号は090-1234-5678です」の送信を取り消しました")
+    with wired.ctx.db.read() as s:
+        kept = s.exec(select(Message.text).where(Message.source_id == said["messageId"])).one()
+    assert kept == ""  # cxbot keeps nothing of what the customer withdrew
+
+
+def _webhook(w, desk, on: bool) -> None:
+    w.http.post("/_sandbox/line/console/webhook", json={"channelId": desk.channel["channelId"],
+                                                        "useWebhook": on}).raise_for_status()
+
+
+def test_content_unsent_before_cxbot_fetched_it_still_shows_the_message(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "写真を送ります"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "写真を送ります")
+    _webhook(wired, desk, False)  # cxbot is unreachable a while; LINE redelivers later
+    png = base64.b64encode(default_bot_png(16)).decode()
+    photo = line_says(wired, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
+    unsent = _act(wired, desk, "unsend", yamada, messageId=photo["messageId"])
+    _webhook(wired, desk, True)
+    wired.http.post("/_sandbox/line/act/redeliver", json={"channelId": desk.channel["channelId"], "webhookEventIds": [
+        photo["webhookEventId"], unsent["webhookEventId"]]}).raise_for_status()
+    texts = wait_room_text(wired, room, "の送信を取り消しました")
+    assert any("画像を取得できませんでした(お客様が送信を取り消しました)" in t for t in texts), texts
+
+
+def test_external_content_shows_its_url_in_the_room(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "image", "contentProvider": {
+        "type": "external", "originalContentUrl": "https://photos.example/p/1.jpg",
+        "previewImageUrl": "https://photos.example/p/1s.jpg"}})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "画像を送信しました(LINEの外にあるファイルです): https://photos.example/p/1.jpg")
+
+
+def test_a_video_still_being_prepared_after_the_wait_shows_in_the_room_as_not_fetched(make_wired):
+    wired = make_wired(line_content_wait=1.0)
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    mp4 = base64.b64encode(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32).decode()
+    line_says(wired, desk, yamada, {"type": "video", "dataBase64": mp4, "transcoding": "processing"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "動画を取得できませんでした(LINEでの準備が待っても終わりませんでした)")
+    failed = line_says(wired, desk, yamada, {"type": "video", "dataBase64": mp4, "transcoding": "failed"})
+    assert failed["messageId"]
+    wait_room_text(wired, room, "動画を取得できませんでした(LINEでの準備に失敗しました)")
+
+
+def test_a_video_is_fetched_once_line_has_prepared_it(make_wired):
+    wired = make_wired(line_content_wait=8.0)
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    mp4 = base64.b64encode(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32).decode()
+    sent = line_says(wired, desk, yamada, {"type": "video", "dataBase64": mp4, "transcoding": "processing"})
+    wired.http.post(f"/_sandbox/line/content/{sent['messageId']}/transcoding",
+                    json={"status": "succeeded"}).raise_for_status()
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_for(lambda: "<file>" in room_texts(wired, room), what="the video in the room")
+    assert not any("取得できませんでした" in t for t in room_texts(wired, room))
