@@ -214,20 +214,7 @@
         mine ? null : el("div", { class: "sender", text: name }),
         el("div", { class: "row" },
           renderLineContent(m),
-          el("span", { class: "time", title: m.via ? m.via + " で送信" : null, text: timeText(iso) }),
-          mine && !m.unsent ? unsendButton(m) : null))));
-  }
-
-  function unsendButton(m) {
-    // The LINE app's 送信取消: the OA gets an unsend event and the content answers 410.
-    const btn = el("button", { type: "button", class: "action-btn", text: "送信取消" });
-    btn.addEventListener("click", async () => {
-      const res = await call("POST", "line/act/unsend", { channelId: L.channelId, userId: L.userId, messageId: m.messageId });
-      reportWebhook(res.webhook);
-      const row = btn.parentElement;
-      row.replaceChildren(renderLineContent({ ...m, unsent: true }), ...[...row.children].slice(1, 2));
-    });
-    return btn;
+          el("span", { class: "time", title: m.via ? m.via + " で送信" : null, text: timeText(iso) })))));
   }
 
   function contentUrl(messageId) {
