@@ -68,6 +68,25 @@ def test_an_answer_to_a_customer_who_blocked_the_account_is_not_sent_until_they_
     assert all(e["delivered"] for e in _pushed_to(wired, yamada))
 
 
+def test_an_answer_queued_before_the_block_is_not_pushed_after_it(make_wired):
+    wired = make_wired(outbox_backoff=2.0)  # the first retry comes 2-4 s after a failed push
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    _act(wired, desk, "follow", yamada)
+    line_says(wired, desk, yamada, {"type": "text", "text": "在庫はありますか"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "在庫はありますか")
+    wired.http.post("/_sandbox/faults", json={"method": "POST", "path": "/line/v2/bot/message/push",
+                                              "status": 500, "times": 1}).raise_for_status()
+    agent_says(wired, room, "ございます")
+    wait_for(lambda: wired.http.get("/_sandbox/requests", params={"path": "/line/v2/bot/message/push"}).json(),
+             what="the first push (it fails)")
+    _act(wired, desk, "unfollow", yamada)
+    note = next(t for t in wait_room_text(wired, room, "送信できませんでした") if "送信できませんでした" in t)
+    assert "ございます" in note and "ブロック" in note
+    assert _pushed_to(wired, yamada) == []
+
+
 def _agent_sends_file(w, room: str, name: str, data: bytes, ctype: str, kind: str = "image") -> None:
     w.http.post("/_sandbox/act/file", json={
         "userId": AGENTS[0].user_id, "botId": int(w.tenant.bot_id), "channelId": room, "fileName": name,
