@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     # An agent's lines to an email customer typed within this many seconds of each other
     # go out as one mail (each line would otherwise be a mail of its own).
     mail_answer_window: Annotated[float, AfterValidator(_between(0, 300, "seconds"))] = 5.0
+    # How long the worker waits for LINE to prepare a customer's large video or audio
+    # (polling its transcoding status) before the room is told it could not be fetched.
+    line_content_wait: Annotated[float, AfterValidator(_between(0, 300, "seconds"))] = 10.0
     # Threads per worker process for stored events and for the outbox; 0 picks by database.
     # Order is kept either way (head of line per room / customer / conversation). On SQLite
     # extra threads only queue for its single write lock and burn CPU contending for it

@@ -1,17 +1,19 @@
 """Files cxbot serves over HTTP at /media/<token>/<name>: a created bot's profile image,
-and the files of a conversation (an attachment relayed to a customer, or one LINE WORKS
-would not take into a room, which agents then open by its link).
+and the files of a conversation (an agent's answer for LINE to fetch, an attachment relayed
+to a customer, or one LINE WORKS would not take into a room, which agents then open by its link).
 
 A conversation's file stays at its link for CXBOT_RETENTION_DAYS from when it was stored,
-then answers 410 and the scheduler deletes it; a profile image lasts as long as its bot.
+then answers 410 and the scheduler deletes it; a profile image lasts as long as its bot. A
+file of a message the customer unsent is deleted at once (`forget`).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from urllib.parse import quote
 
-from sqlmodel import delete
+from sqlmodel import Session, delete
 
 from cxbot.context import Context
 from cxbot.desk.images import plain_png
@@ -43,6 +45,12 @@ def retention_seconds(ctx: Context) -> float:
     return ctx.settings.retention_days * DAY
 
 
+def forget(s: Session, tokens: list[str]) -> None:
+    """Stop serving these files (a customer unsent the message they came with), in the caller's transaction."""
+    if tokens:
+        s.execute(delete(Media).where(Media.token.in_(tokens)))
+
+
 def get(ctx: Context, token: str) -> Media | None:
     """The stored file, expired or not (what it is still says what it was)."""
     with ctx.db.read() as s:
@@ -61,7 +69,8 @@ def purge_expired(ctx: Context) -> int:
 
 
 def url(ctx: Context, token: str, file_name: str) -> str:
-    return f"{ctx.settings.public_url.rstrip('/')}/media/{token}/{file_name}"
+    # Percent-encoded UTF-8, as LINE asks of every URL it is given.
+    return f"{ctx.settings.public_url.rstrip('/')}/media/{token}/{quote(file_name, safe='')}"
 
 
 def default_bot_png(size: int = 640, rgb: tuple[int, int, int] = (0x1d, 0xb4, 0x46)) -> bytes:

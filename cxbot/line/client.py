@@ -219,7 +219,16 @@ class LineClient:
         """`{userId, displayName, pictureUrl?, language?, statusMessage?}`; 404 if not a friend."""
         return self._json("GET", f"/v2/bot/profile/{quote(user_id, safe='')}")
 
-    def get_content(self, message_id: str) -> tuple[bytes, str]:
-        """(bytes, content type) of an image / video / audio / file a user sent (data host)."""
-        resp = self.request("GET", f"/v2/bot/message/{quote(str(message_id), safe='')}/content", data_host=True)
+    def get_content(self, message_id: str) -> tuple[bytes, str] | None:
+        """(bytes, content type) of an image / video / audio / file a user sent (data host);
+        None while LINE still prepares a large video or audio (202: ask `content_transcoding`)."""
+        path = f"/v2/bot/message/{quote(str(message_id), safe='')}/content"
+        resp = self.request("GET", path, data_host=True, ok=(202,))
+        if resp.status_code == 202:
+            return None
         return resp.content, resp.headers.get("Content-Type", "application/octet-stream")
+
+    def content_transcoding(self, message_id: str) -> str:
+        """How far LINE is in preparing a user's video or audio: processing, succeeded or failed."""
+        path = f"/v2/bot/message/{quote(str(message_id), safe='')}/content/transcoding"
+        return str(self._json("GET", path, data_host=True).get("status") or "")

@@ -8,7 +8,10 @@ Limits (LINE Messaging API reference, "Message objects"):
 - text at most 5000 characters, counted in UTF-16 code units (an emoji like 🍎 is 2);
 - image / video URLs https, at most 2000 characters (http is let through for
   loopback hosts only, so a laptop demo against the sandbox can send images);
-- quick reply at most 13 items; sender name at most 20 characters.
+- quick reply at most 13 items; sender name at most 20 characters;
+- `altText` of a template, imagemap or Flex message at most 1500 characters (the
+  reference gives 1500 for all three; an older reading had 400 for templates);
+- image / video URLs percent-encoded UTF-8 (no spaces or non-ASCII characters).
 
 A breach raises `LineMessageLimitError` (a ValueError) naming the field and the limit,
 e.g. `messages[0].text: at most 5000 characters (UTF-16 code units), got 5001`.
@@ -26,8 +29,7 @@ QUICK_REPLY_MAX = 13
 SENDER_NAME_MAX = 20
 LOCATION_TITLE_MAX = 100
 LOCATION_ADDRESS_MAX = 100
-ALT_TEXT_MAX = 400
-FLEX_ALT_TEXT_MAX = 1500
+ALT_TEXT_MAX = 1500
 
 MESSAGE_TYPES = ("text", "textV2", "sticker", "image", "video", "audio", "location", "imagemap", "template",
                  "flex", "coupon")
@@ -174,8 +176,7 @@ def check_message(msg: dict, field: str = "message") -> None:
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise LineMessageLimitError(f"{field}.{key}", "required", "required (a number)")
     elif kind in ("template", "flex", "imagemap"):
-        limit = FLEX_ALT_TEXT_MAX if kind == "flex" else ALT_TEXT_MAX
-        _bounded(msg.get("altText"), f"{field}.altText", limit)
+        _bounded(msg.get("altText"), f"{field}.altText", ALT_TEXT_MAX)
     quick = msg.get("quickReply")
     if quick is not None:
         items = quick.get("items") if isinstance(quick, dict) else None
@@ -210,6 +211,10 @@ def _https(value, field: str) -> None:
         raise LineMessageLimitError(field, "required", "required (an https URL)")
     if len(value) > URL_MAX:
         raise LineMessageLimitError(field, URL_MAX, f"at most {URL_MAX} characters (got {len(value)})")
+    if any(ord(ch) > 0x7E or ord(ch) <= 0x20 for ch in value):
+        # LINE asks for URLs percent-encoded in UTF-8 ("About the encoding of a URL ...").
+        raise LineMessageLimitError(field, "percent-encoded",
+                                    f"must be percent-encoded UTF-8 (got {value[:80]!r})")
     parts = urlsplit(value)
     ok = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
     if not ok or not parts.netloc:

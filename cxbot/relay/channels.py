@@ -11,13 +11,16 @@ from sqlmodel import Session
 from cxbot import channels
 from cxbot.channels import Channel
 from cxbot.context import Context
-from cxbot.relay import line, mail, outbox, works_bot
+from cxbot.relay import line, line_answers, mail, outbox, works_bot
 from cxbot.storage.models import OutboxItem
 
 Ingest = Callable[[Context, str, "str | None"], None]  # (ctx, stored body, link token)
 Send = Callable[[Context, OutboxItem, dict], None]  # (ctx, outbox row, its payload)
 # (ctx, session, conversation id, message id, text, attachment), in the caller's transaction
 QueueAnswer = Callable[[Context, Session, int, int, str, "dict | None"], None]
+# (ctx, the agent's stored attachment) -> the attachment as the channel will send it; raises
+# delivery.Unsendable when the channel cannot take it. Called outside any transaction.
+PrepareAnswer = Callable[[Context, dict], dict]
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class ChannelRelay:
     ingest: Ingest  # an inbound event stored under the channel's kind
     send_answer: Send  # an outbox row of the channel's answer action
     queue_answer: QueueAnswer | None = None  # None: each answer is one outbox row
+    prepare_answer: PrepareAnswer | None = None  # None: attachments go out as the agent sent them
+
+    def prepare(self, ctx: Context, attachment: dict) -> dict:
+        return self.prepare_answer(ctx, attachment) if self.prepare_answer is not None else attachment
 
     def queue(self, ctx: Context, s: Session, conversation_id: int, message_id: int, text: str,
               attachment: dict | None) -> None:
@@ -38,7 +45,8 @@ class ChannelRelay:
 
 
 RELAYS = (
-    ChannelRelay(channels.LINE, ingest=line.handle, send_answer=line.push),
+    ChannelRelay(channels.LINE, ingest=line.handle, send_answer=line_answers.push,
+                 prepare_answer=line_answers.prepare_answer),
     ChannelRelay(channels.MAIL, ingest=mail.handle, send_answer=mail.send_answer, queue_answer=mail.queue_answer),
     ChannelRelay(channels.WORKS_BOT, ingest=works_bot.handle, send_answer=works_bot.send),
 )

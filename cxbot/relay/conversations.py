@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from cxbot import channels, inbox
 from cxbot.context import Context
+from cxbot.desk import media
 from cxbot.relay import outbox, texts
 from cxbot.storage.db import is_postgres
 from cxbot.storage.models import (
@@ -27,6 +28,7 @@ from cxbot.storage.models import (
     Conversation,
     CounterAccount,
     Message,
+    OutboxItem,
 )
 
 
@@ -193,6 +195,53 @@ def note_in_room(ctx: Context, who: Sender, text: str) -> bool:
         s.add(Message(conversation_id=conv.id, direction="event", sender=who.source_id, text=text,
                       created_at=time.time()))
         outbox.enqueue(s, conv.id, "room_post", {"text": text})
+    ctx.outbox_wakeup.set()
+    return True
+
+
+def set_blocked(ctx: Context, who: Sender, blocked: bool) -> bool:
+    """Mark the customer as having blocked the channel (or not any more); returns whether they
+    were marked blocked before. A customer cxbot never heard from has no contact to mark."""
+    with ctx.db.session() as s:
+        row = s.exec(select(Contact).where(Contact.counter_account_id == who.counter_account_id,
+                                           Contact.kind == who.kind, Contact.source_id == who.source_id)
+                     .with_for_update()).first()
+        if row is None:
+            return False
+        was = row.blocked_at is not None
+        row.blocked_at = (row.blocked_at or time.time()) if blocked else None
+        s.add(row)
+        return was
+
+
+def withdraw(ctx: Context, who: Sender, source_id: str) -> bool:
+    """The customer unsent their message `source_id`: its text and files are deleted (its
+    files are no longer served), its posts not yet in the room are cancelled and the room is
+    told which message it was, with the event marked handled in the same transaction.
+    False when cxbot has no such message of theirs."""
+    with ctx.db.session() as s:
+        msg = s.exec(select(Message).join(Conversation, Conversation.id == Message.conversation_id)
+                     .join(Contact, Contact.id == Conversation.contact_id)
+                     .where(Contact.counter_account_id == who.counter_account_id, Contact.kind == who.kind,
+                            Contact.source_id == who.source_id, Message.direction == "in",
+                            Message.source_id == source_id)).first()
+        if msg is None:
+            return False
+        if msg.status == "unsent":
+            return True  # handled before a crash
+        text, attachments = msg.text, json.loads(msg.attachments_json or "[]")
+        media.forget(s, [a["token"] for a in attachments if a.get("token")])
+        s.execute(update(OutboxItem).where(OutboxItem.message_id == msg.id, OutboxItem.status == "pending")
+                  .values(status="cancelled", last_error="the customer unsent the message"))
+        msg.text, msg.attachments_json, msg.status = "", "[]", "unsent"
+        s.add(msg)
+        kinds = [a.get("kind", "file") for a in attachments]
+        s.add(Message(conversation_id=msg.conversation_id, direction="event", sender=who.source_id,
+                      text="unsent", source_id=inbox.origin(), created_at=time.time()))
+        outbox.enqueue(s, msg.conversation_id, "room_post", {"text": ctx.texts.render(
+            "relay/line_unsend", customer=who.display_name or who.source_id, text=texts.shorten(text, 30),
+            kind=kinds[0] if kinds else "", found=True)})
+        inbox.finish_in(s)
     ctx.outbox_wakeup.set()
     return True
 

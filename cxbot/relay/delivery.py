@@ -23,6 +23,16 @@ WORKS_TEXT_MAX = 2000
 FILE_REFUSALS = (400, 403, 413, 415)
 
 
+class Unsendable(Exception):
+    """An answer the channel cannot take in any form (an image LINE could not show), known
+    before it is queued. `reason` is a case of the relay/reason template."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
 def chunks(text: str, size: int) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
@@ -82,7 +92,8 @@ def send_through_works(ctx: Context, client: WorksClient, bot_id: str, payload: 
     att = payload["media"]
     stored = media.get(ctx, att["token"])
     if stored is None:
-        raise Failure("the file is no longer kept (its retention has passed)", retryable=False)
+        raise Failure("the file is no longer kept (unsent by the customer, or past its retention)",
+                      retryable=False, reason="file_gone")
     why = _not_taken(ctx, att["file_name"], stored.data)
     if why is None:
         try:

@@ -1,5 +1,5 @@
-"""LINE customers' events (stored by /webhooks/line/<token>) into conversations, and the
-agents' answers pushed back to them."""
+"""LINE customers' events (stored by /webhooks/line/<token>) into conversations (the
+agents' answers go back in line_answers.py)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,16 @@ from cxbot.relay.conversations import (
     known_contact,
     note_in_room,
     record_inbound,
+    set_blocked,
+    withdraw,
 )
-from cxbot.relay.delivery import conversation_of, linked
-from cxbot.relay.outbox import Failure
-from cxbot.storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"image": "image", "video": "file", "audio": "file", "file": "file"}
 
 
-def _client(ctx: Context, link, attempts: int = 3, **retrying) -> LineClient:
+def line_client(ctx: Context, link, attempts: int = 3, **retrying) -> LineClient:
     """The Messaging API client of the link's Official Account."""
     token = links.secrets_of(ctx, link)["access_token"]
     return LineClient(token, ctx.settings.line_api_url, ctx.settings.line_data_url, http=ctx.http,
@@ -57,21 +56,56 @@ def _profile_name(client: LineClient, who: Sender) -> str:
         return ""
 
 
-def _download(ctx: Context, client: LineClient, message: dict) -> dict | None:
-    """The customer's file stored for the room, or None when LINE refuses it for good
-    (the room is told instead); a passing failure raises, so the event is tried again."""
-    kind = message["type"]
+def _content(ctx: Context, client: LineClient, message_id: str) -> tuple[bytes, str] | str:
+    """The content's (bytes, type), or why not: "failed", or "processing" when LINE is still
+    preparing a video or audio after CXBOT_LINE_CONTENT_WAIT (its transcoding status polled)."""
+    got = client.get_content(message_id)
+    if got is not None:
+        return got
+    wait, deadline = 0.5, time.monotonic() + ctx.settings.line_content_wait
+    while (status := client.content_transcoding(message_id)) == "processing":
+        if time.monotonic() + wait > deadline:
+            return "processing"
+        time.sleep(wait)
+        wait = min(wait * 2, 5.0)
+    if status != "succeeded":
+        return "failed"
+    return client.get_content(message_id) or "processing"
+
+
+def _failed_to_prepare(client: LineClient, message_id: str) -> bool:
+    """Whether a video / audio LINE would not hand over is one it failed to prepare (what Get
+    content answers then is not documented)."""
     try:
-        data, content_type = client.get_content(message["id"])
+        return client.content_transcoding(message_id) == "failed"
+    except LineApiError:
+        return False
+
+
+def _download(ctx: Context, client: LineClient, message: dict) -> tuple[dict | None, str]:
+    """(the customer's file stored for the room, "") or (None, why it could not be fetched:
+    external, gone, missing, failed, processing), so the room shows the message either way;
+    a passing failure raises, so the event is tried again."""
+    kind = message["type"]
+    if (message.get("contentProvider") or {}).get("type") == "external":
+        return None, "external"  # the file is on the sender's server: LINE's content API does not have it
+    try:
+        got = _content(ctx, client, message["id"])
     except LineApiError as exc:
         if exc.retryable:
             raise
         log.warning("LINE content %s %s: %s", message.get("id"), exc.status, exc.message)
-        return None
+        if exc.status == 410:
+            return None, "gone"
+        return None, "failed" if kind in ("video", "audio") and _failed_to_prepare(client, message["id"]) else "missing"
+    if isinstance(got, str):
+        log.warning("LINE content %s not fetched: %s", message.get("id"), got)
+        return None, got
+    data, content_type = got
     ext = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
     name = message.get("fileName") or f"line-{kind}-{message['id']}{ext}"
     token = media.store(ctx, name, content_type, data)
-    return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}
+    return {"token": token, "file_name": name, "content_type": content_type, "kind": MEDIA_TYPES[kind]}, ""
 
 
 # A reply token is good for about a minute after delivery, and never past this age of the event.
@@ -90,7 +124,7 @@ def reply_out_of_service(ctx: Context, link, event: dict) -> None:
         return
     text = channel_state.out_of_service_text(ctx, LINE.kind, links.info(link))
     try:
-        _client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
+        line_client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
     except LineApiError as exc:
         log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
 
@@ -109,7 +143,7 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if not link.linked:
         reply_out_of_service(ctx, link, event)  # unlinked: it does not reach CX Talk
         return
-    client = _client(ctx, link)
+    client = line_client(ctx, link)
     who = Sender(link.counter_account_id, LINE.kind, source["userId"], "", link_token)
     known = known_contact(ctx, who)
     name = known.display_name if known and known.display_name else _profile_name(client, who)
@@ -117,11 +151,21 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     kind = event.get("type")
     t = ctx.texts
     if kind == "follow":
-        unblocked = (event.get("follow") or {}).get("isUnblocked")
-        note_in_room(ctx, who, t.render("relay/line_follow", customer=who.display_name, unblocked=unblocked))
+        # LINE does not guarantee isUnblocked: a block cxbot recorded counts as one too.
+        unblocked = set_blocked(ctx, who, False) or (event.get("follow") or {}).get("isUnblocked")
+        note_in_room(ctx, who, t.render("relay/line_follow", customer=who.display_name or who.source_id,
+                                        unblocked=unblocked))
         return
     if kind == "unfollow":
+        set_blocked(ctx, who, True)
         note_in_room(ctx, who, t.render("relay/line_unfollow", customer=who.display_name or who.source_id))
+        return
+    if kind == "unsend":
+        # LINE asks that an unsent message can no longer be seen or used (receiving-messages).
+        message_id = str((event.get("unsend") or {}).get("messageId") or "")
+        if not withdraw(ctx, who, message_id):
+            note_in_room(ctx, who, t.render("relay/line_unsend", customer=who.display_name or who.source_id,
+                                            found=False))
         return
     if kind != "message":
         return
@@ -130,10 +174,11 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     if mtype == "text":
         record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
     elif mtype in MEDIA_TYPES:
-        stored = _download(ctx, client, message)
+        stored, missing = _download(ctx, client, message)
+        provider = message.get("contentProvider") or {}
         record_inbound(ctx, who, source_id=message.get("id"), attachments=[stored] if stored else [],
                        room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
-                                          kind=mtype, missing=stored is None,
+                                          kind=mtype, missing=missing, url=provider.get("originalContentUrl", ""),
                                           name=message.get("fileName", "")), known=known)
     elif mtype == "sticker":
         record_inbound(ctx, who, source_id=message.get("id"),
@@ -147,37 +192,3 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
     else:
         record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype),
                        known=known)
-
-
-# -- answers ---------------------------------------------------------------------------
-
-def _failure(exc: LineApiError) -> Failure:
-    if exc.status == 429:
-        reason = "rate_limited" if exc.retryable else "line_quota"
-    elif exc.status == 0 or exc.status >= 500:
-        reason = "unavailable"
-    else:
-        reason = "refused"
-    return Failure(f"LINE {exc.status}: {exc.message}", retryable=exc.retryable, retry_after=exc.retry_after,
-                   rate_limited=exc.status == 429 and exc.retryable, reason=reason,
-                   code=f"LINE {exc.status}" if exc.status else "LINE")
-
-
-def push(ctx: Context, item: OutboxItem, payload: dict) -> None:
-    """An agent's answer (text, an image, or a file as a link) pushed to the customer. The
-    row's retry key makes a retry after a lost answer no second push."""
-    conv, contact = conversation_of(ctx, item)
-    link = linked(ctx, conv)
-    if "media" in payload:
-        att = payload["media"]
-        url = media.url(ctx, att["token"], att["file_name"])
-        if att.get("kind") == "image":
-            messages = [line_messages.image(url, url)]
-        else:
-            messages = [line_messages.text(ctx.texts.render("relay/file_link", name=att["file_name"], url=url))]
-    else:
-        messages = [line_messages.text(part) for part in line_messages.split_text(payload["text"])][:5]
-    try:
-        _client(ctx, link, attempts=1).push(contact.source_id, messages, retry_key=item.retry_key)
-    except LineApiError as exc:
-        raise _failure(exc) from None

@@ -41,8 +41,8 @@ class Failure(Exception):
     """A send that did not go through; `retry_after` when the platform said how long to wait.
 
     `detail` is the technical English for the log; people read `reason` (a case of the
-    relay/reason template: unlinked, refused, unavailable, rate_limited, auth, line_quota,
-    no_smtp, no_room, no_members, internal) with the platform's own `code` in brackets."""
+    relay/reason template: unlinked, blocked, withdrawn, file_gone, refused, unavailable, rate_limited, auth,
+    line_quota, no_smtp, no_room, no_members, image_unreadable, image_too_large, internal) with the platform's own `code` in brackets."""
 
     detail: str
     retryable: bool = True

@@ -20,7 +20,8 @@ from cxbot.desk import links, media
 from cxbot.relay import membership, outbox, texts
 from cxbot.relay.channels import of as relay_of
 from cxbot.relay.conversations import already_recorded, by_room
-from cxbot.storage.models import Conversation, Message
+from cxbot.relay.delivery import Unsendable
+from cxbot.storage.models import Contact, Conversation, Message
 from cxbot.works.events import (
     Event,
     FileContent,
@@ -100,17 +101,26 @@ def _agent_wrote(ctx: Context, conv: Conversation, event: MessageEvent) -> None:
         kind = "image" if isinstance(content, ImageContent) else "file"
         name = file_name or f"answer-{content.file_id[:12]}"
         token = media.store(ctx, name, content_type, data)
-        answer(ctx, conv, agent, attachment={"token": token, "file_name": name, "content_type": content_type,
-                                             "kind": kind})
+        attachment = {"token": token, "file_name": name, "content_type": content_type, "kind": kind}
+        try:
+            attachment = relay_of(conv.kind).prepare(ctx, attachment)
+        except Unsendable as exc:
+            refuse(ctx, conv, agent, attachment, exc)
+            return
+        answer(ctx, conv, agent, attachment=attachment)
     else:
         _post(ctx, conv.id, t.render("relay/unsupported_answer", kind=getattr(content, "type", "?"),
                                      party=texts.party(ctx, conv.kind)))
 
 
 def _held_reason(ctx: Context, conv: Conversation) -> str | None:
-    """Why an answer in this room cannot go out now: closed, unlinked or deleted; None when it can."""
+    """Why an answer in this room cannot go out now: closed, the customer blocked the channel,
+    unlinked or deleted; None when it can."""
     if conv.status != "open":
         return "closed"
+    with ctx.db.read() as s:
+        if s.exec(select(Contact.blocked_at).where(Contact.id == conv.contact_id)).first() is not None:
+            return "blocked"
     link = links.by_token(ctx, conv.link_token, fresh=True) if conv.link_token else None
     if link is not None and link.linked:
         return None
@@ -141,6 +151,22 @@ def hold(ctx: Context, conv: Conversation, agent: str, text: str, reason: str) -
                       last_error=reason, source_id=origin, created_at=time.time()))
         if last is None or tuple(last) != ("held", reason):
             outbox.enqueue(s, conv.id, "room_post", {"text": _held_note(ctx, conv, reason)})
+    ctx.outbox_wakeup.set()
+
+
+def refuse(ctx: Context, conv: Conversation, agent: str, attachment: dict, exc: Unsendable) -> None:
+    """An attachment the channel cannot take: kept as failed, and the room told why, in its language."""
+    origin = inbox.origin()
+    with ctx.db.session() as s:
+        _lock(s, conv.id)
+        if origin and already_recorded(s, conv.id, "out", origin):
+            return
+        s.add(Message(conversation_id=conv.id, direction="out", sender=agent, status="failed",
+                      last_error=exc.detail[:2000], source_id=origin,
+                      attachments_json=json.dumps([attachment], ensure_ascii=False), created_at=time.time()))
+        outbox.enqueue(s, conv.id, "room_post", {"undeliverable_note": True, "text": ctx.texts.render(
+            "relay/undeliverable", what=attachment["file_name"][:200], party=texts.party(ctx, conv.kind),
+            reason=texts.reason_text(ctx, exc.reason, "", conv.kind), to_customer=True)})
     ctx.outbox_wakeup.set()
 
 

@@ -190,6 +190,9 @@ class Contact(SQLModel, table=True):
     source_id: str = Field(max_length=320)
     display_name: str = Field(default="", max_length=200)
     created_at: float
+    # When the customer blocked the channel (LINE unfollow); None again after a follow.
+    # LINE answers 200 to a push to a blocked user and delivers nothing, so answers are held.
+    blocked_at: Optional[float] = None
 
 
 class Conversation(SQLModel, table=True):

@@ -243,6 +243,12 @@
   function renderLineContent(m) {
     const msg = m.message || {};
     const mine = m.from === "user";
+    if (m.unsent) return el("div", { class: "bubble", text: "メッセージの送信を取り消しました" });
+    if (m.problems && m.problems.length) {
+      // What the LINE app shows when the files behind a message break LINE's rules.
+      return el("div", { class: "bubble" }, el("span", { class: "badge", text: "表示できません" }),
+        el("details", {}, el("summary", { text: "理由" }), el("pre", { text: m.problems.join("\n") })));
+    }
     switch (msg.type) {
       case "text":
       case "textV2":

@@ -165,7 +165,7 @@ def test_a_file_line_will_not_hand_over_is_still_shown_in_the_room(w):
     line_says(w, desk, customer, {"type": "text", "text": "図面を送りました"})
     room = wait_room(w, customer["displayName"])
     texts = wait_room_text(w, room["roomId"], "図面を送りました")
-    assert any("ファイル「図面.pdf」を送信しましたが、LINEから受け取れませんでした" in t for t in texts), texts
+    assert any("ファイル「図面.pdf」を送信しましたが、ファイルを取得できませんでした" in t for t in texts), texts
 
 
 def test_when_no_room_can_be_made_the_admins_are_told(w, admin):

@@ -593,6 +593,19 @@ def test_push_reaches_friends_only(line):
     assert r.status_code == 400 and r.json() == {"message": "Failed to send messages"}
 
 
+def test_a_push_to_a_user_who_blocked_the_account_is_200_and_delivers_nothing(line):
+    line.follow()
+    assert line.act("unfollow", userId=line.user).status_code == 200
+    r = line.push([{"type": "text", "text": "届きますか"}])
+    assert r.status_code == 200 and len(r.json()["sentMessages"]) == 1  # LINE says nothing of the block
+    assert [m for m in line.chat()["messages"] if m["from"] == "bot"] == []
+    line.follow()  # unblocked: pushes reach the user again
+    assert line.push([{"type": "text", "text": "また届きます"}]).status_code == 200
+    assert [m["message"]["text"] for m in line.chat()["messages"] if m["from"] == "bot"] == ["また届きます"]
+    sent = line.client.get("/_sandbox/line/sent", params={"to": line.user}).json()
+    assert [e["delivered"] for e in sent] == [False, True]
+
+
 @pytest.mark.parametrize("messages, prop, text", [
     ([{"type": "text", "text": "あ" * 5001}], "messages[0].text", "Length must be between 0 and 5000"),
     ([{"type": "text", "text": "🍎" * 2501}], "messages[0].text", "Length must be between 0 and 5000"),
@@ -605,6 +618,16 @@ def test_push_reaches_friends_only(line):
      "messages[0].originalContentUrl", "Length must be between 0 and 2000"),
     ([{"type": "text", "text": "ok"}, {"type": "telepathy"}], "messages[1].type", "Must be one of the following values"),
     ([{"type": "sticker", "packageId": "446"}], "messages[0].stickerId", "May not be empty"),
+    ([{"type": "template", "altText": "あ" * 1501, "template": {"type": "confirm", "text": "ok?", "actions": [
+        {"type": "message", "label": "y", "text": "y"}]}}], "messages[0].altText", "Length must be between 0 and 1500"),
+    ([{"type": "imagemap", "baseUrl": "https://example.com/m", "altText": "🍎" * 751}], "messages[0].altText",
+     "Length must be between 0 and 1500"),
+    ([{"type": "flex", "altText": "x" * 1501, "contents": {"type": "bubble"}}], "messages[0].altText",
+     "Length must be between 0 and 1500"),
+    ([{"type": "image", "originalContentUrl": "https://example.com/地図.png", "previewImageUrl": "https://e.example/p"}],
+     "messages[0].originalContentUrl", "Must be a valid HTTPS URL"),
+    ([{"type": "image", "originalContentUrl": "https://e.example/a.png", "previewImageUrl": "https://e.example/a b.png"}],
+     "messages[0].previewImageUrl", "Must be a valid HTTPS URL"),
 ])
 def test_push_limits_are_400_with_the_property(line, messages, prop, text):
     line.follow()
@@ -614,6 +637,16 @@ def test_push_limits_are_400_with_the_property(line, messages, prop, text):
     assert body["message"] == f"The request body has {len(body['details'])} error(s)"
     assert any(d["property"] == prop and text in d["message"] for d in body["details"]), body
     assert [m for m in line.chat()["messages"] if m["from"] == "bot"] == []
+
+
+def test_alt_text_of_exactly_1500_characters_is_fine_for_every_kind(line):
+    line.follow()
+    confirm = {"type": "confirm", "text": "ok?", "actions": [{"type": "message", "label": "y", "text": "y"}]}
+    for message in ({"type": "template", "altText": "あ" * 1500, "template": confirm},
+                    {"type": "imagemap", "baseUrl": "https://example.com/m", "altText": "🍎" * 750},
+                    {"type": "flex", "altText": "x" * 1500, "contents": {"type": "bubble"}}):
+        r = line.push([message])
+        assert r.status_code == 200, r.text
 
 
 def test_text_of_exactly_5000_utf16_units_is_fine(line):

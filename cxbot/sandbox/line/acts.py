@@ -23,6 +23,7 @@ USER_MESSAGE_TYPES = ("text", "image", "video", "audio", "file", "sticker", "loc
 STICKER_RESOURCE_TYPES = ("STATIC", "ANIMATION", "SOUND", "ANIMATION_SOUND", "POPUP", "POPUP_SOUND", "CUSTOM",
                           "MESSAGE", "NAME_TEXT", "PER_STICKER_TEXT")
 MAX_BATCH = 100
+TRANSCODING = ("processing", "succeeded", "failed")
 
 
 # --------------------------------------------------------------------------- lookups
@@ -94,6 +95,24 @@ def _decode(data: dict, what: str) -> bytes:
     return decoded
 
 
+def _duration(spec: dict) -> int:
+    duration = spec.get("duration", 1000)
+    if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
+        raise ControlError(400, "message.duration must be milliseconds (an integer)")
+    return duration
+
+
+def _external(provider: dict, kind: str) -> dict:
+    """`contentProvider` of media LINE does not hold: its URLs (the preview for image / video)."""
+    out = {"type": "external"}
+    for key in ("originalContentUrl", "previewImageUrl") if kind != "audio" else ("originalContentUrl",):
+        url = provider.get(key)
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ControlError(400, f"message.contentProvider.{key} is required for external content (a URL)")
+        out[key] = url
+    return out
+
+
 def _message_content(line: LineWorld, channel: LineChannel, message_id: str, spec) -> tuple[dict, dict]:
     """(webhook `message` object, what the user sees in the chat) for a user's message.
     Stores media bytes for the content API. Called with the lock held."""
@@ -111,6 +130,14 @@ def _message_content(line: LineWorld, channel: LineChannel, message_id: str, spe
         if isinstance(spec.get("quotedMessageId"), str):
             msg["quotedMessageId"] = spec["quotedMessageId"]
         shown["text"] = text
+    elif kind in ("image", "video", "audio") and isinstance(spec.get("contentProvider"), dict) \
+            and spec["contentProvider"].get("type") == "external":
+        msg["contentProvider"] = _external(spec["contentProvider"], kind)
+        shown["contentProvider"] = dict(msg["contentProvider"])
+        if kind in ("video", "audio"):
+            msg["duration"] = _duration(spec)
+        if kind in ("image", "video"):
+            msg["quoteToken"] = new_quote_token()
     elif kind in ("image", "video", "audio", "file"):
         data = _decode(spec, kind)
         file_name = spec.get("fileName")
@@ -121,7 +148,10 @@ def _message_content(line: LineWorld, channel: LineChannel, message_id: str, spe
             or default or "application/octet-stream"
         if not isinstance(ctype, str):
             raise ControlError(400, "message.contentType must be a string")
-        line.contents[message_id] = Content(channel.channel_id, data, ctype, file_name)
+        transcoding = spec.get("transcoding", "succeeded")
+        if transcoding not in TRANSCODING or (transcoding != "succeeded" and kind not in ("video", "audio")):
+            raise ControlError(400, "message.transcoding is for a video or audio: processing, succeeded or failed")
+        line.contents[message_id] = Content(channel.channel_id, data, ctype, file_name, kind, transcoding)
         shown["contentType"] = ctype
         if kind == "file":
             msg["fileName"] = file_name
@@ -130,10 +160,7 @@ def _message_content(line: LineWorld, channel: LineChannel, message_id: str, spe
         else:
             msg["contentProvider"] = {"type": "line"}
             if kind in ("video", "audio"):
-                duration = spec.get("duration", 1000)
-                if not isinstance(duration, int) or isinstance(duration, bool) or duration < 0:
-                    raise ControlError(400, "message.duration must be milliseconds (an integer)")
-                msg["duration"] = duration
+                msg["duration"] = _duration(spec)
             if kind == "image" and isinstance(spec.get("imageSet"), dict):
                 msg["imageSet"] = dict(spec["imageSet"])
             if kind in ("image", "video"):
@@ -219,6 +246,45 @@ def message(line: LineWorld, data: dict) -> dict:
         remember(line, channel, event)
     return {"webhook": deliver(line, channel, [event]), "webhookEventId": event["webhookEventId"],
             "messageId": message_id, "replyToken": event["replyToken"], "event": event}
+
+
+def unsend(line: LineWorld, data: dict) -> dict:
+    """The user unsends one of their messages: it leaves the chat, its content answers 410
+    from then on, and the OA gets an `unsend` event naming it (no reply token). LINE lets a
+    user unsend "for a limited time" without saying how long (it depends on the user's plan),
+    so the sandbox sets no limit: a bot server must take an unsend of any age."""
+    channel = get_channel(line, data.get("channelId"))
+    user = get_user(line, data.get("userId"))
+    message_id = data.get("messageId")
+    if not isinstance(message_id, str) or not message_id:
+        raise ControlError(400, "messageId is required (the id of one of the user's messages)")
+    with line.lock:
+        entry = next((e for e in line.chats.get((channel.channel_id, user.user_id), [])
+                      if e.sender == "user" and e.message.get("id") == message_id), None)
+        if entry is None:
+            raise ControlError(404, f"{user.display_name} sent no message {message_id} to {channel.display_name}")
+        if entry.unsent:
+            raise ControlError(409, f"message {message_id} is already unsent", code="already_unsent")
+        entry.unsent = True
+        if message_id in line.contents:
+            line.contents[message_id].gone = True
+        event = base_event(line, channel, "unsend", user.user_id, reply=False)
+        event["unsend"] = {"messageId": message_id}
+        remember(line, channel, event)
+    return {"webhook": deliver(line, channel, [event]), "webhookEventId": event["webhookEventId"], "event": event}
+
+
+def set_transcoding(line: LineWorld, message_id: str, data: dict) -> dict:
+    """LINE finishes (or fails) preparing a user's video or audio."""
+    status = data.get("status")
+    if status not in TRANSCODING:
+        raise ControlError(400, f"status must be one of {', '.join(TRANSCODING)}")
+    with line.lock:
+        item = line.contents.get(message_id)
+        if item is None or item.kind not in ("video", "audio"):
+            raise ControlError(404, f"no video or audio content for message {message_id!r}")
+        item.transcoding = status
+    return {"messageId": message_id, "status": status}
 
 
 def batch(line: LineWorld, data: dict) -> dict:

@@ -6,7 +6,7 @@
     BASE/line/v2/bot/message/push                  POST   (X-Line-Retry-Key)
     BASE/line/v2/bot/message/reply                 POST
     BASE/line/v2/bot/profile/<userId>              GET
-    BASE/line-data/v2/bot/message/<id>/content     GET    (the data host)
+    BASE/line-data/...                             content.py (the data host)
 
 cxbot is pointed here with CXBOT_LINE_API_URL=BASE/line and CXBOT_LINE_DATA_URL=BASE/line-data.
 Every call needs `Authorization: Bearer <channel access token>`; the token names the
@@ -21,17 +21,18 @@ the sandbox's request log and fault injection.
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from ..clock import now
+from . import media_check
 from .model import (
     TO_RE,
     USER_ID_RE,
     AcceptedPush,
+    ChatEntry,
     LineChannel,
     new_quote_token,
     new_request_id,
@@ -67,7 +68,6 @@ FAULT_MESSAGES = {
 }
 
 bp = Blueprint("sandbox_line_api", __name__, url_prefix=API_PREFIX)
-data_bp = Blueprint("sandbox_line_data", __name__, url_prefix=DATA_PREFIX)
 
 
 class LineError(Exception):
@@ -254,14 +254,26 @@ def _sent_messages(line: LineWorld, messages: list[dict]) -> list[dict]:
 
 
 def _record(line: LineWorld, channel: LineChannel, user_id: str | None, messages: list[dict], sent: list[dict],
-            via: str, delivered: bool, request_id: str) -> None:
+            via: str, delivered: bool, request_id: str) -> list[ChatEntry]:
     """Called with the lock held: the OA's messages enter the user's chat (if delivered)."""
+    entries = []
     for msg, item in zip(messages, sent):
         shown = {"id": item["id"], **msg}
         if delivered and user_id:
-            line.add_chat(channel.channel_id, user_id, "bot", shown, via=via)
+            entries.append(line.add_chat(channel.channel_id, user_id, "bot", shown, via=via))
         line.sent_log.append({"channelId": channel.channel_id, "to": user_id, "via": via, "requestId": request_id,
                               "message": shown, "delivered": delivered, "timestamp": int(now() * 1000)})
+    return entries
+
+
+def _look_at_media(line: LineWorld, entries: list[ChatEntry]) -> None:
+    """The user's app fetches the files of what it got (outside the lock: the URLs may be
+    served by the very bot server that is waiting for this answer)."""
+    for entry in entries:
+        found = media_check.problems(entry.message)
+        if found:
+            with line.lock:
+                entry.problems = found
 
 
 @bp.post("/v2/bot/message/push")
@@ -305,9 +317,10 @@ def push():
         messages = data["messages"]
         sent = _sent_messages(line, messages)
         request_id = g.line_request_id
-        _record(line, channel, to, messages, sent, "push", delivered, request_id)
+        entries = _record(line, channel, to, messages, sent, "push", delivered, request_id)
         if key is not None:
             channel.retry_keys[key] = AcceptedPush(request_id, sent, now())
+    _look_at_media(line, entries)
     return jsonify({"sentMessages": sent})
 
 
@@ -333,7 +346,8 @@ def reply():
         delivered = line.friendship(channel.channel_id, rt.user_id).status != "blocked"
         messages = data["messages"]
         sent = _sent_messages(line, messages)
-        _record(line, channel, rt.user_id, messages, sent, "reply", delivered, g.line_request_id)
+        entries = _record(line, channel, rt.user_id, messages, sent, "reply", delivered, g.line_request_id)
+    _look_at_media(line, entries)
     return jsonify({"sentMessages": sent})
 
 
@@ -351,17 +365,3 @@ def profile(user_id: str):
         if user is None or not line.friendship(channel.channel_id, user_id).reachable:
             raise LineError(404, "Not found")
         return jsonify(user.profile())
-
-
-@data_bp.get("/v2/bot/message/<message_id>/content")
-def content(message_id: str):
-    channel = require_channel()
-    line = line_world()
-    if not re.fullmatch(r"\d+", message_id):
-        raise LineError(400, "Invalid messageId")
-    with line.lock:
-        item = line.contents.get(message_id)
-        if item is None or item.channel_id != channel.channel_id:
-            raise LineError(404, "not found")
-        data, ctype = item.data, item.content_type
-    return current_app.response_class(data, status=200, mimetype=None, content_type=ctype)

@@ -24,6 +24,9 @@ Acting as a LINE user (each delivers the webhook and reports {sent, status, erro
     POST /_sandbox/line/act/follow          {channelId, userId}
     POST /_sandbox/line/act/unfollow        {channelId, userId}
     POST /_sandbox/line/act/message         {channelId, userId, message}
+        media: {type, dataBase64, contentType?, fileName?, duration?, transcoding?: processing|failed}
+        or LINE-external media: {type, contentProvider: {type: external, originalContentUrl, previewImageUrl?}}
+    POST /_sandbox/line/act/unsend          {channelId, userId, messageId}   (its content answers 410 after)
     POST /_sandbox/line/act/batch           {channelId, events: [{userId, message} | {userId, type}]}
     POST /_sandbox/line/act/redeliver       {channelId?, webhookEventId | webhookEventIds}  (409 while the
                                               channel's "Webhook redelivery" is off)
@@ -32,6 +35,7 @@ Acting as a LINE user (each delivers the webhook and reports {sent, status, erro
 Inspecting
     GET  /_sandbox/line/chats?channelId=&userId=[&after=seq]   the conversation as the user sees it
     GET  /_sandbox/line/content/<messageId>                    bytes a user sent (for the page)
+    POST /_sandbox/line/content/<messageId>/transcoding        {status: processing|succeeded|failed}
     GET/DELETE /_sandbox/line/webhooks[?channelId=&kind=]      webhooks sent (or not sent, and why)
     GET  /_sandbox/line/sent[?channelId=&to=]                  messages the OA sent via push / reply
     GET  /_sandbox/line/state
@@ -221,6 +225,16 @@ def act_message():
     return jsonify(acts.message(_line(), _body()))
 
 
+@bp.post("/act/unsend")
+def act_unsend():
+    return jsonify(acts.unsend(_line(), _body()))
+
+
+@bp.post("/content/<message_id>/transcoding")
+def content_transcoding(message_id: str):
+    return jsonify(acts.set_transcoding(_line(), message_id, _body()))
+
+
 @bp.post("/act/batch")
 def act_batch():
     return jsonify(acts.batch(_line(), _body()))
@@ -255,8 +269,8 @@ def content(message_id: str):
     line = _line()
     with line.lock:
         item = line.contents.get(message_id)
-    if item is None:
-        raise ControlError(404, f"no content for message {message_id!r}")
+    if item is None or item.gone:
+        raise ControlError(404 if item is None else 410, f"no content for message {message_id!r}")
     resp = current_app.response_class(item.data, content_type=item.content_type)
     if item.file_name:
         resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(item.file_name, safe='')}"

@@ -232,10 +232,18 @@ class ChatEntry:
     time_ms: int
     via: str | None = None  # bot messages: "push" or "reply"
     webhook_event_id: str | None = None  # user messages
+    # Bot messages whose files the user's app could not show (media_check), and why.
+    problems: list[str] = field(default_factory=list)
+    unsent: bool = False  # user messages the user unsent: gone from the chat
 
     def to_json(self) -> dict:
         data = {"seq": self.seq, "from": self.sender, "messageId": self.message.get("id"),
                 "message": dict(self.message), "timestamp": self.time_ms}
+        if self.problems:
+            data["problems"] = list(self.problems)
+        if self.unsent:  # what the LINE app shows in its place: the message is gone
+            data["unsent"] = True
+            data["message"] = {"id": self.message.get("id"), "type": self.message.get("type")}
         if self.via:
             data["via"] = self.via
         if self.webhook_event_id:
@@ -251,6 +259,10 @@ class Content:
     data: bytes
     content_type: str
     file_name: str | None = None
+    kind: str = "file"  # the message type: image, video, audio, file
+    # Video / audio: "processing" (Get content answers 202), "succeeded" or "failed".
+    transcoding: str = "succeeded"
+    gone: bool = False  # the user unsent the message: 410 "The content is gone"
 
 
 @dataclass

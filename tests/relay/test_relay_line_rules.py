@@ -1,0 +1,235 @@
+"""LINE's documented rules in the relay: blocked customers, unsent messages, content LINE
+cannot hand over, images as LINE takes them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import httpx
+import pytest
+from PIL import Image
+
+from sqlmodel import select
+
+from cxbot.base.waiting import wait_for
+from cxbot.desk import media
+from cxbot.desk.media import default_bot_png
+from cxbot.storage.models import Message
+from tests.support.relay import (
+    AGENTS,
+    agent_says,
+    line_chat,
+    line_desk,
+    line_says,
+    room_texts,
+    wait_line_answer,
+    wait_room,
+    wait_room_text,
+)
+
+pytestmark = pytest.mark.database
+
+
+def _act(w, desk, what: str, customer: dict, **body) -> dict:
+    resp = w.http.post(f"/_sandbox/line/act/{what}", json={
+        "channelId": desk.channel["channelId"], "userId": customer["userId"], **body})
+    resp.raise_for_status()
+    return resp.json()
+
+
+def _pushed_to(w, customer: dict) -> list[dict]:
+    return w.http.get("/_sandbox/line/sent", params={"to": customer["userId"]}).json()
+
+
+def test_an_answer_to_a_customer_who_blocked_the_account_is_not_sent_until_they_come_back(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    _act(wired, desk, "follow", yamada)
+    line_says(wired, desk, yamada, {"type": "text", "text": "返品できますか"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "返品できますか")
+    _act(wired, desk, "unfollow", yamada)
+    wait_room_text(wired, room, "ブロックしました")
+    agent_says(wired, room, "はい、7日以内なら可能です")
+    wait_room_text(wired, room, "ブロックしているため、ここに書き込んだ内容は送られていません")
+    agent_says(wired, room, "ご連絡お待ちしています")
+    # LINE would answer a push 200 and deliver nothing: cxbot does not push at all.
+    assert _pushed_to(wired, yamada) == []
+    texts = room_texts(wired, room)
+    assert sum("ブロックしているため" in t for t in texts) == 1, texts  # told once, not per line
+
+    _act(wired, desk, "follow", yamada)
+    wait_room_text(wired, room, "ブロックを解除しました")
+    agent_says(wired, room, "お帰りなさいませ")
+    wait_line_answer(wired, desk, yamada, "お帰りなさいませ")
+    assert [e["message"].get("text") for e in _pushed_to(wired, yamada)] == ["お帰りなさいませ"]
+    assert all(e["delivered"] for e in _pushed_to(wired, yamada))
+
+
+def test_an_answer_queued_before_the_block_is_not_pushed_after_it(make_wired):
+    wired = make_wired(outbox_backoff=2.0)  # the first retry comes 2-4 s after a failed push
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    _act(wired, desk, "follow", yamada)
+    line_says(wired, desk, yamada, {"type": "text", "text": "在庫はありますか"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "在庫はありますか")
+    wired.http.post("/_sandbox/faults", json={"method": "POST", "path": "/line/v2/bot/message/push",
+                                              "status": 500, "times": 1}).raise_for_status()
+    agent_says(wired, room, "ございます")
+    wait_for(lambda: wired.http.get("/_sandbox/requests", params={"path": "/line/v2/bot/message/push"}).json(),
+             what="the first push (it fails)")
+    _act(wired, desk, "unfollow", yamada)
+    note = next(t for t in wait_room_text(wired, room, "送信できませんでした") if "送信できませんでした" in t)
+    assert "ございます" in note and "ブロック" in note
+    assert _pushed_to(wired, yamada) == []
+
+
+def _agent_sends_file(w, room: str, name: str, data: bytes, ctype: str, kind: str = "image") -> None:
+    w.http.post("/_sandbox/act/file", json={
+        "userId": AGENTS[0].user_id, "botId": int(w.tenant.bot_id), "channelId": room, "fileName": name,
+        "contentType": ctype, "dataBase64": base64.b64encode(data).decode(), "kind": kind}).raise_for_status()
+
+
+def _gif(size=(300, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (250, 120, 0)).save(out, "GIF")
+    return out.getvalue()
+
+
+def test_an_agents_gif_reaches_the_line_customer_as_a_jpeg_with_its_own_preview(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "地図をください"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "地図をください")
+    _agent_sends_file(wired, room, "店舗の地図.gif", _gif(), "image/gif")
+
+    entry = wait_for(lambda: next((m for m in line_chat(wired, desk, yamada) if m["from"] == "bot"), None),
+                     what="the image at the customer")
+    image = entry["message"]
+    assert image["type"] == "image"
+    assert "problems" not in entry, entry["problems"]  # the customer's app shows it
+    original, preview = httpx.get(image["originalContentUrl"]), httpx.get(image["previewImageUrl"])
+    assert original.headers["Content-Type"] == "image/jpeg" and original.content.startswith(b"\xff\xd8\xff")
+    assert Image.open(io.BytesIO(original.content)).size == (300, 200)
+    assert image["previewImageUrl"] != image["originalContentUrl"] and len(preview.content) <= 1024 * 1024
+    assert image["originalContentUrl"].isascii()
+
+
+def test_an_image_that_cannot_be_read_is_not_sent_and_the_room_is_told(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "写真をお願いします"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "写真をお願いします")
+    _agent_sends_file(wired, room, "photo.heic", b"\x00\x00\x00\x18ftypheic not decodable", "image/heic")
+    texts = wait_room_text(wired, room, "送信できませんでした")
+    note = next(t for t in texts if "送信できませんでした" in t)
+    assert "photo.heic" in note and "JPEG・PNG" in note
+    agent_says(wired, room, "別の形式で送ります")
+    wait_line_answer(wired, desk, yamada, "別の形式で送ります")
+    assert [m["message"]["type"] for m in line_chat(wired, desk, yamada) if m["from"] == "bot"] == ["text"]
+
+
+def test_an_agents_mp4_plays_in_the_line_chat_with_a_preview(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "使い方の動画はありますか"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "使い方の動画はありますか")
+    mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+    _agent_sends_file(wired, room, "使い方.mp4", mp4, "application/octet-stream", kind="file")
+    entry = wait_for(lambda: next((m for m in line_chat(wired, desk, yamada) if m["from"] == "bot"), None),
+                     what="the video at the customer")
+    assert entry["message"]["type"] == "video" and "problems" not in entry, entry
+    assert httpx.get(entry["message"]["originalContentUrl"]).content == mp4
+
+
+def _media_of(w, message_id: str) -> list[dict]:
+    """The files cxbot keeps of a customer's message (as /media serves them)."""
+    with w.ctx.db.read() as s:
+        row = s.exec(select(Message).where(Message.source_id == message_id, Message.direction == "in")).one()
+        return json.loads(row.attachments_json)
+
+
+def test_an_unsent_message_is_named_in_the_room_and_its_files_are_no_longer_served(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    said = line_says(wired, desk, yamada, {"type": "text", "text": "電話番号は090-1234-5678です"})
+    png = base64.b64encode(default_bot_png(16)).decode()
+    photo = line_says(wired, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_for(lambda: room_texts(wired, room).count("<image>") == 1, what="the photo in the room")
+    [stored] = _media_of(wired, photo["messageId"])
+    url = media.url(wired.ctx, stored["token"], stored["file_name"])
+    assert httpx.get(url).status_code == 200
+
+    _act(wired, desk, "unsend", yamada, messageId=photo["messageId"])
+    wait_room_text(wired, room, "画像の送信を取り消しました")
+    assert httpx.get(url).status_code == 404
+    _act(wired, desk, "unsend", yamada, messageId=said["messageId"])
+    wait_room_text(wired, room, "メッセージ「電話番号は090-1234-5678です」の送信を取り消しました")
+    with wired.ctx.db.read() as s:
+        kept = s.exec(select(Message.text).where(Message.source_id == said["messageId"])).one()
+    assert kept == ""  # cxbot keeps nothing of what the customer withdrew
+
+
+def _webhook(w, desk, on: bool) -> None:
+    w.http.post("/_sandbox/line/console/webhook", json={"channelId": desk.channel["channelId"],
+                                                        "useWebhook": on}).raise_for_status()
+
+
+def test_content_unsent_before_cxbot_fetched_it_still_shows_the_message(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "text", "text": "写真を送ります"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "写真を送ります")
+    _webhook(wired, desk, False)  # cxbot is unreachable a while; LINE redelivers later
+    png = base64.b64encode(default_bot_png(16)).decode()
+    photo = line_says(wired, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
+    unsent = _act(wired, desk, "unsend", yamada, messageId=photo["messageId"])
+    _webhook(wired, desk, True)
+    wired.http.post("/_sandbox/line/act/redeliver", json={"channelId": desk.channel["channelId"], "webhookEventIds": [
+        photo["webhookEventId"], unsent["webhookEventId"]]}).raise_for_status()
+    texts = wait_room_text(wired, room, "の送信を取り消しました")
+    assert any("画像を取得できませんでした(お客様が送信を取り消しました)" in t for t in texts), texts
+
+
+def test_external_content_shows_its_url_in_the_room(wired):
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    line_says(wired, desk, yamada, {"type": "image", "contentProvider": {
+        "type": "external", "originalContentUrl": "https://photos.example/p/1.jpg",
+        "previewImageUrl": "https://photos.example/p/1s.jpg"}})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "画像を送信しました(LINEの外にあるファイルです): https://photos.example/p/1.jpg")
+
+
+def test_a_video_still_being_prepared_after_the_wait_shows_in_the_room_as_not_fetched(make_wired):
+    wired = make_wired(line_content_wait=1.0)
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    mp4 = base64.b64encode(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32).decode()
+    line_says(wired, desk, yamada, {"type": "video", "dataBase64": mp4, "transcoding": "processing"})
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_room_text(wired, room, "動画を取得できませんでした(LINEでの準備が待っても終わりませんでした)")
+    failed = line_says(wired, desk, yamada, {"type": "video", "dataBase64": mp4, "transcoding": "failed"})
+    assert failed["messageId"]
+    wait_room_text(wired, room, "動画を取得できませんでした(LINEでの準備に失敗しました)")
+
+
+def test_a_video_is_fetched_once_line_has_prepared_it(make_wired):
+    wired = make_wired(line_content_wait=8.0)
+    desk = line_desk(wired)
+    yamada = desk.customers[0]
+    mp4 = base64.b64encode(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32).decode()
+    sent = line_says(wired, desk, yamada, {"type": "video", "dataBase64": mp4, "transcoding": "processing"})
+    wired.http.post(f"/_sandbox/line/content/{sent['messageId']}/transcoding",
+                    json={"status": "succeeded"}).raise_for_status()
+    room = wait_room(wired, "山田 太郎")["roomId"]
+    wait_for(lambda: "<file>" in room_texts(wired, room), what="the video in the room")
+    assert not any("取得できませんでした" in t for t in room_texts(wired, room))
