@@ -19,8 +19,9 @@ e.g. `messages[0].text: at most 5000 characters (UTF-16 code units), got 5001`.
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
+
+from cxbot.base.hosts import is_loopback_host
 
 MAX_MESSAGES = 5
 TEXT_MAX = 5000
@@ -216,17 +217,6 @@ def _https(value, field: str) -> None:
         raise LineMessageLimitError(field, "percent-encoded",
                                     f"must be percent-encoded UTF-8 (got {value[:80]!r})")
     parts = urlsplit(value)
-    ok = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+    ok = parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname))
     if not ok or not parts.netloc:
         raise LineMessageLimitError(field, "https", f"must be an https URL (got {value[:80]!r})")
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
