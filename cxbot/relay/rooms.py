@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlmodel import Session, select
 
@@ -137,12 +139,22 @@ def _held_note(ctx: Context, conv: Conversation, reason: str) -> str:
                             channel=texts.channel_title(ctx, conv.kind))
 
 
-def hold(ctx: Context, conv: Conversation, agent: str, text: str, reason: str) -> None:
-    """An answer that cannot be sent: kept (status held) and the room told, once per run."""
+@contextmanager
+def _agents_line(ctx: Context, conv: Conversation) -> Iterator[tuple[Session | None, str | None]]:
+    """The transaction that records what an agent wrote, under the conversation's lock, and
+    the event it came from; the session is None when that event was recorded already
+    (handled before a crash). The outbox is woken after the commit."""
     origin = inbox.origin()
     with ctx.db.session() as s:
         _lock(s, conv.id)
-        if origin and already_recorded(s, conv.id, "out", origin):
+        yield (None if origin and already_recorded(s, conv.id, "out", origin) else s), origin
+    ctx.outbox_wakeup.set()
+
+
+def hold(ctx: Context, conv: Conversation, agent: str, text: str, reason: str) -> None:
+    """An answer that cannot be sent: kept (status held) and the room told, once per run."""
+    with _agents_line(ctx, conv) as (s, origin):
+        if s is None:
             return
         last = s.exec(select(Message.status, Message.last_error)
                       .where(Message.conversation_id == conv.id, Message.direction == "out")
@@ -151,15 +163,12 @@ def hold(ctx: Context, conv: Conversation, agent: str, text: str, reason: str) -
                       last_error=reason, source_id=origin, created_at=time.time()))
         if last is None or tuple(last) != ("held", reason):
             outbox.enqueue(s, conv.id, "room_post", {"text": _held_note(ctx, conv, reason)})
-    ctx.outbox_wakeup.set()
 
 
 def refuse(ctx: Context, conv: Conversation, agent: str, attachment: dict, exc: Unsendable) -> None:
     """An attachment the channel cannot take: kept as failed, and the room told why, in its language."""
-    origin = inbox.origin()
-    with ctx.db.session() as s:
-        _lock(s, conv.id)
-        if origin and already_recorded(s, conv.id, "out", origin):
+    with _agents_line(ctx, conv) as (s, origin):
+        if s is None:
             return
         s.add(Message(conversation_id=conv.id, direction="out", sender=agent, status="failed",
                       last_error=exc.detail[:2000], source_id=origin,
@@ -167,7 +176,6 @@ def refuse(ctx: Context, conv: Conversation, agent: str, attachment: dict, exc: 
         outbox.enqueue(s, conv.id, "room_post", {"undeliverable_note": True, "text": ctx.texts.render(
             "relay/undeliverable", what=attachment["file_name"][:200], party=texts.party(ctx, conv.kind),
             reason=texts.reason_text(ctx, exc.reason, "", conv.kind), to_customer=True)})
-    ctx.outbox_wakeup.set()
 
 
 def keep_note(ctx: Context, conv: Conversation, agent: str, note: str) -> None:
@@ -187,10 +195,8 @@ def keep_note(ctx: Context, conv: Conversation, agent: str, note: str) -> None:
 
 def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachment: dict | None = None) -> None:
     """The agent's answer: stored, and its delivery queued in the same transaction."""
-    origin = inbox.origin()
-    with ctx.db.session() as s:
-        _lock(s, conv.id)
-        if origin and already_recorded(s, conv.id, "out", origin):
+    with _agents_line(ctx, conv) as (s, origin):
+        if s is None:
             return  # handled before a crash: the answer is queued already
         msg = Message(conversation_id=conv.id, direction="out", sender=agent, text=text, status="queued",
                       source_id=origin,
@@ -200,7 +206,6 @@ def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachm
         s.flush()
         # Mail gathers the lines typed one after another into one mail (CXBOT_MAIL_ANSWER_WINDOW).
         relay_of(conv.kind).queue(ctx, s, conv.id, msg.id, text, attachment)
-    ctx.outbox_wakeup.set()
 
 
 def close(ctx: Context, conv: Conversation, agent: str) -> None:
