@@ -39,6 +39,8 @@ def prepare_answer(ctx: Context, attachment: dict) -> dict:
         if len(stored.data) <= VIDEO_MAX and _is_mp4_video(stored.data, stored.content_type, stored.file_name):
             # The agent's mp4 plays in the chat, served as video/mp4 (however it was labelled).
             video = media.store(ctx, "video.mp4", "video/mp4", stored.data)
+            # LINE asks for a preview of the video's aspect ratio; cxbot cannot read it (mutagen reads
+            # an MP4's sound track, not its picture size), so the preview stays a 16:9 still.
             preview = media.store(ctx, "preview.jpg", "image/jpeg", images.video_preview())
             return {**attachment, "line": {"kind": "video", "token": video, "name": "video.mp4",
                                            "preview_token": preview, "preview_name": "preview.jpg"}}
