@@ -44,6 +44,8 @@ def _mp3(data: bytes) -> bool:
 
 
 def _audio(data: bytes, kind: type) -> bool:
+    """A player's view: the container parses, has a length, and an MP4's sound is AAC (an MP4
+    with only a picture, or a bare ID3 tag, passes a look at the first bytes and plays nothing)."""
     try:
         found = mutagen.File(io.BytesIO(data), options=[kind])
     except mutagen.MutagenError:
