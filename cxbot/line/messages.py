@@ -11,7 +11,8 @@ Limits (LINE Messaging API reference, "Message objects"):
 - quick reply at most 13 items; sender name at most 20 characters;
 - `altText` of a template, imagemap or Flex message at most 1500 characters (the
   reference gives 1500 for all three; an older reading had 400 for templates);
-- image / video URLs percent-encoded UTF-8 (no spaces or non-ASCII characters).
+- image / video URLs percent-encoded UTF-8 (no spaces or non-ASCII characters);
+- an audio message's `duration` (milliseconds) required, a positive integer.
 
 A breach raises `LineMessageLimitError` (a ValueError) naming the field and the limit,
 e.g. `messages[0].text: at most 5000 characters (UTF-16 code units), got 5001`.
@@ -106,6 +107,13 @@ def video(original_content_url: str, preview_image_url: str, *, tracking_id: str
     return _finish(msg, quick_reply, sender)
 
 
+def audio(original_content_url: str, duration: int, *, quick_reply: list[dict] | None = None,
+          sender: dict | None = None) -> dict:
+    """`duration` in milliseconds: LINE requires it and shows it in the chat."""
+    msg = {"type": "audio", "originalContentUrl": original_content_url, "duration": duration}
+    return _finish(msg, quick_reply, sender)
+
+
 def sticker(package_id: str | int, sticker_id: str | int, *, quote_token: str | None = None,
             quick_reply: list[dict] | None = None, sender: dict | None = None) -> dict:
     msg: dict = {"type": "sticker", "packageId": str(package_id), "stickerId": str(sticker_id)}
@@ -163,8 +171,9 @@ def check_message(msg: dict, field: str = "message") -> None:
         _https(msg.get("previewImageUrl"), f"{field}.previewImageUrl")
     elif kind == "audio":
         _https(msg.get("originalContentUrl"), f"{field}.originalContentUrl")
-        if not isinstance(msg.get("duration"), int) or isinstance(msg.get("duration"), bool):
-            raise LineMessageLimitError(f"{field}.duration", "required", "required (milliseconds, an integer)")
+        duration = msg.get("duration")
+        if not isinstance(duration, int) or isinstance(duration, bool) or duration <= 0:
+            raise LineMessageLimitError(f"{field}.duration", "required", "required (milliseconds, a positive integer)")
     elif kind == "sticker":
         for key in ("packageId", "stickerId"):
             if not isinstance(msg.get(key), str) or not msg[key]:

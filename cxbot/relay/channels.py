@@ -19,7 +19,9 @@ Send = Callable[[Context, OutboxItem, dict], None]  # (ctx, outbox row, its payl
 # (ctx, session, conversation id, message id, text, attachment), in the caller's transaction
 QueueAnswer = Callable[[Context, Session, int, int, str, "dict | None"], None]
 # (ctx, the agent's stored attachment) -> the attachment as the channel will send it; raises
-# delivery.Unsendable when the channel cannot take it. Called outside any transaction.
+# delivery.Unsendable when the channel cannot take it. Called outside any transaction. The
+# attachment may carry "room_note": a text the room is told with the answer (why a file went
+# another way than the agent may expect).
 PrepareAnswer = Callable[[Context, dict], dict]
 
 

@@ -1,23 +1,27 @@
 """The agents' answers pushed to LINE customers: text in parts LINE takes, an image as
 LINE shows it (JPEG or PNG original ≤ 10 MB, a separate preview ≤ 1 MB, served by cxbot
 at /media under percent-encoded URLs with their own Content-Type), an mp4 as a video
-message with a preview, any other file as a link."""
+message with a preview, an mp3 / m4a as an audio message with its length, any other file
+as a link (other audio with a note to the room saying why it did not go as audio)."""
 
 from __future__ import annotations
 
+from cxbot import channels
 from cxbot.context import Context
 from cxbot.desk import media
-from cxbot.line import images
+from cxbot.line import audio, images
 from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError
+from cxbot.relay import texts
 from cxbot.relay.delivery import Unsendable, conversation_of, linked
 from cxbot.relay.line import line_client
 from cxbot.relay.outbox import Failure
-from cxbot.storage.models import OutboxItem
+from cxbot.storage.models import Media, OutboxItem
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 VIDEO_MAX = 200 * 1024 * 1024  # a video message's mp4 (reference "Video message")
 _AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
+_AUDIO_NAMES = {"audio/mpeg": "audio.mp3", "audio/mp4": "audio.m4a"}
 
 
 def _is_mp4_video(data: bytes, content_type: str, name: str) -> bool:
@@ -35,10 +39,12 @@ def prepare_answer(ctx: Context, attachment: dict) -> dict:
         if len(stored.data) <= VIDEO_MAX and _is_mp4_video(stored.data, stored.content_type, stored.file_name):
             # The agent's mp4 plays in the chat, served as video/mp4 (however it was labelled).
             video = media.store(ctx, "video.mp4", "video/mp4", stored.data)
+            # LINE asks for a preview of the video's aspect ratio; cxbot cannot read it (mutagen reads
+            # an MP4's sound track, not its picture size), so the preview stays a 16:9 still.
             preview = media.store(ctx, "preview.jpg", "image/jpeg", images.video_preview())
             return {**attachment, "line": {"kind": "video", "token": video, "name": "video.mp4",
                                            "preview_token": preview, "preview_name": "preview.jpg"}}
-        return attachment  # other files (audio too: LINE needs its duration, which cxbot cannot read) go as links
+        return _audio(ctx, attachment, stored)
     try:
         shaped = images.for_line(stored.data)
     except images.ImageUnfit as exc:
@@ -48,6 +54,22 @@ def prepare_answer(ctx: Context, attachment: dict) -> dict:
     preview = media.store(ctx, "preview.jpg", shaped.preview_type, shaped.preview)
     return {**attachment, "line": {"kind": "image", "token": original, "name": name, "preview_token": preview,
                                    "preview_name": "preview.jpg"}}
+
+
+def _audio(ctx: Context, attachment: dict, stored: Media) -> dict:
+    """An mp3 / m4a as an audio message, served as audio/mpeg or audio/mp4 (however it was
+    labelled); other audio goes as a link, and the room is told why it is not played in the chat."""
+    try:
+        fit = audio.for_line(stored.data)
+    except audio.AudioUnfit as exc:
+        if not (exc.audio or stored.content_type.lower().startswith("audio/")):
+            return attachment  # not audio: a link, as any other file
+        return {**attachment, "room_note": ctx.texts.render(
+            "relay/audio_as_link", name=attachment["file_name"][:200], reason=exc.reason,
+            party=texts.party(ctx, channels.LINE.kind))}
+    name = _AUDIO_NAMES[fit.content_type]
+    token = media.store(ctx, name, fit.content_type, stored.data)
+    return {**attachment, "line": {"kind": "audio", "token": token, "name": name, "duration": fit.duration}}
 
 
 def _failure(exc: LineApiError) -> Failure:
@@ -64,6 +86,8 @@ def _failure(exc: LineApiError) -> Failure:
 
 def _media_messages(ctx: Context, att: dict) -> list[dict]:
     shaped = att.get("line")
+    if shaped and shaped["kind"] == "audio":
+        return [line_messages.audio(media.url(ctx, shaped["token"], shaped["name"]), shaped["duration"])]
     if shaped:
         build = line_messages.video if shaped["kind"] == "video" else line_messages.image
         return [build(media.url(ctx, shaped["token"], shaped["name"]),

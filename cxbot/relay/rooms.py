@@ -198,6 +198,10 @@ def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachm
     with _agents_line(ctx, conv) as (s, origin):
         if s is None:
             return  # handled before a crash: the answer is queued already
+        # What the channel's preparation has to tell the room (an audio sent as a link, and why).
+        note = (attachment or {}).get("room_note")
+        if note:
+            attachment = {k: v for k, v in attachment.items() if k != "room_note"}
         msg = Message(conversation_id=conv.id, direction="out", sender=agent, text=text, status="queued",
                       source_id=origin,
                       attachments_json=json.dumps([attachment] if attachment else [], ensure_ascii=False),
@@ -206,6 +210,8 @@ def answer(ctx: Context, conv: Conversation, agent: str, text: str = "", attachm
         s.flush()
         # Mail gathers the lines typed one after another into one mail (CXBOT_MAIL_ANSWER_WINDOW).
         relay_of(conv.kind).queue(ctx, s, conv.id, msg.id, text, attachment)
+        if note:
+            outbox.enqueue(s, conv.id, "room_post", {"text": note})
 
 
 def close(ctx: Context, conv: Conversation, agent: str) -> None:

@@ -1,10 +1,11 @@
 """The LINE sandbox's media rules over real HTTP: what the user's app finds behind an
-image message's URLs, content a user unsent (410), content LINE does not hold
+image, video or audio message's URLs, an audio message's required duration, content a user unsent (410), content LINE does not hold
 (`contentProvider.type: external`) and video still being prepared (202, transcoding)."""
 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,9 @@ from cxbot.sandbox import World, create_app
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+M4A = (FIXTURES / "tone-1500ms.m4a").read_bytes()
+MP3 = (FIXTURES / "tone-1200ms.mp3").read_bytes()
 FILES = {  # name: (bytes, Content-Type)
     "photo.jpg": (JPEG, "image/jpeg"),
     "photo.png": (PNG, "image/png"),
@@ -24,6 +28,12 @@ FILES = {  # name: (bytes, Content-Type)
     "anim.gif": (b"GIF89a" + b"\x00" * 50, "image/gif"),
     "png-said-jpeg.jpg": (PNG, "image/jpeg"),
     "clip.mp4": (MP4, "video/mp4"),
+    "voice.m4a": (M4A, "audio/mp4"),
+    "voice.mp3": (MP3, "audio/mpeg"),
+    "voice-as-file.m4a": (M4A, "application/octet-stream"),
+    "video-as-audio.m4a": (MP4, "audio/mp4"),  # an ISO media file with no sound track
+    "tag-only.mp3": (MP3[:MP3.index(b"\xff\xf3")], "audio/mpeg"),  # the ID3 tag, no audio frames
+    "m4a-as-mpeg.mp3": (M4A, "audio/mpeg"),
 }
 
 
@@ -89,6 +99,44 @@ def test_a_video_needs_an_mp4_and_an_image_preview(oa):
     entry = _push(client, channel, user, {"type": "video", "originalContentUrl": base + "photo.jpg",
                                           "previewImageUrl": base + "clip.mp4"})
     assert len(entry["problems"]) == 2
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("voice.m4a", None),
+    ("voice.mp3", None),
+    ("voice-as-file.m4a", "originalContentUrl: Content-Type application/octet-stream is not one of audio/mpeg, "
+                          "audio/mp3, audio/mp4, audio/m4a, audio/x-m4a"),
+    ("video-as-audio.m4a", "originalContentUrl: the bytes are not audio/mp4"),
+    ("tag-only.mp3", "originalContentUrl: the bytes are not audio/mpeg"),
+    ("m4a-as-mpeg.mp3", "originalContentUrl: the bytes are not audio/mpeg"),
+])
+def test_the_users_app_plays_an_audio_only_when_it_is_an_mp3_or_m4a_served_as_one(oa, name, problem):
+    client, channel, user, base = oa
+    entry = _push(client, channel, user, {"type": "audio", "originalContentUrl": base + name, "duration": 1500})
+    assert entry.get("problems", []) == ([problem] if problem else [])
+
+
+@pytest.mark.parametrize("duration, message", [
+    (None, "May not be null"),
+    (0, "Must be greater than or equal to 1"),
+    (-1500, "Must be greater than or equal to 1"),
+    (1.5, "Must be an integer"),
+    ("1500", "Must be an integer"),
+    (True, "Must be an integer"),
+])
+def test_an_audio_message_needs_its_length_in_whole_milliseconds(oa, duration, message):
+    client, channel, user, base = oa
+    audio = {"type": "audio", "originalContentUrl": base + "voice.m4a"}
+    if duration is not None:
+        audio["duration"] = duration
+    r = client.post("/line/v2/bot/message/push", json={"to": user["userId"], "messages": [audio]},
+                    headers={"Authorization": f"Bearer {channel['accessToken']}"})
+    assert r.status_code == 400
+    assert r.json() == {"message": "The request body has 1 error(s)",
+                        "details": [{"message": message, "property": "messages[0].duration"}]}
+    chat = client.get("/_sandbox/line/chats", params={"channelId": channel["channelId"],
+                                                      "userId": user["userId"]}).json()["messages"]
+    assert [m["message"]["type"] for m in chat] == ["text"]  # the greeting only: no audio reached the user
 
 
 def _say(client, channel, user, message: dict) -> dict:

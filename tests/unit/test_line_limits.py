@@ -33,3 +33,11 @@ def test_image_urls_must_be_percent_encoded():
         with pytest.raises(lm.LineMessageLimitError) as err:
             lm.image(raw)
         assert err.value.field == "message.originalContentUrl" and err.value.limit == "percent-encoded"
+
+
+@pytest.mark.parametrize("duration", [0, -1, 1.5, "1500", True, None])
+def test_an_audio_message_needs_its_length_in_whole_milliseconds_above_0(duration):
+    assert lm.audio("https://example.com/a.m4a", 1500)["duration"] == 1500
+    with pytest.raises(lm.LineMessageLimitError) as err:
+        lm.check_message({"type": "audio", "originalContentUrl": "https://example.com/a.m4a", "duration": duration})
+    assert err.value.field == "message.duration"

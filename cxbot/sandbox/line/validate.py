@@ -122,7 +122,18 @@ class Checker:
 
     def t_audio(self, m: dict, prop: str) -> None:
         self.url(m, "originalContentUrl", f"{prop}.originalContentUrl")
-        self.number(m, "duration", f"{prop}.duration")
+        self.milliseconds(m, "duration", f"{prop}.duration")
+
+    def milliseconds(self, obj: dict, key: str, prop: str) -> None:
+        """A required length in milliseconds. The reference says only "Number" and "Length of
+        audio file (milliseconds)": that it must be a whole number above 0 is the sandbox's reading."""
+        value = obj.get(key)
+        if value is None:
+            self.fail(prop, "May not be null")
+        elif not isinstance(value, int) or isinstance(value, bool):
+            self.fail(prop, "Must be an integer")
+        elif value <= 0:
+            self.fail(prop, "Must be greater than or equal to 1")
 
     def t_sticker(self, m: dict, prop: str) -> None:
         self.string(m, "packageId", f"{prop}.packageId")
