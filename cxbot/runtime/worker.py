@@ -83,7 +83,8 @@ class Worker:
         # Given up, the admins hear of it in the hub chat, in the same transaction: told once.
         if self.ctx.inbox.failed(event, error, final=final,
                                  on_given_up=lambda s: given_up.tell_admins(self.ctx, s, event, exc)):
-            log.error("event %s (%s) given up after %d tries: %s", event.id, event.source, event.attempts, error)
+            log.error("event %s (%s) given up on try %d of %d: %s", event.id, event.source, event.attempts,
+                      inbox.MAX_ATTEMPTS, error)
             self.ctx.outbox_wakeup.set()
 
     def heartbeat(self, force: bool = False) -> None:
