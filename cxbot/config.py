@@ -205,6 +205,9 @@ class Settings(BaseSettings):
     # worker's rows come back after this), and the outbox's first retry delay (doubling, jittered).
     outbox_lease: Interval = 60.0
     outbox_backoff: Interval = 0.5
+    # The first retry delay of a stored event whose handling failed (doubling, capped at
+    # 300 s): 1 waits 2, 4, 8, 16 and 32 s between its tries, a minute before it is given up.
+    inbox_backoff: Interval = 1.0
     # An agent's lines to an email customer typed within this many seconds of each other
     # go out as one mail (each line would otherwise be a mail of its own).
     mail_answer_window: Annotated[float, AfterValidator(_between(0, 300, "seconds"))] = 5.0

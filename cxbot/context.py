@@ -41,7 +41,7 @@ class Context:
     @cached_property
     def inbox(self) -> Inbox:
         """Where webhooks are kept for the worker; storing one wakes an in-process worker."""
-        return Inbox(self.db, self.wakeup)
+        return Inbox(self.db, self.wakeup, backoff=self.settings.inbox_backoff)
 
     @cached_property
     def tokens(self) -> TokenStore:

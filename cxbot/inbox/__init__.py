@@ -13,15 +13,17 @@ import hashlib
 import threading
 import time
 from contextvars import ContextVar
-from typing import Iterable
+from typing import Callable, Iterable
+
+from sqlmodel import Session
 
 from cxbot.inbox import spool as spooling
 from cxbot.inbox import table
 from cxbot.inbox.table import MAX_ATTEMPTS, Claimed
 from cxbot.storage.db import Database
 
-__all__ = ["Inbox", "Claimed", "MAX_ATTEMPTS", "LEASE_SECONDS", "current_event", "finished", "finish_in",
-           "origin", "works_key"]
+__all__ = ["Inbox", "Claimed", "MAX_ATTEMPTS", "LEASE_SECONDS", "current_event", "last_try", "finished",
+           "finish_in", "origin", "works_key"]
 
 LEASE_SECONDS = 120
 # LINE WORKS sends no event id; an identical body within this window is a duplicate.
@@ -31,6 +33,11 @@ WORKS_DEDUPE_WINDOW = 300
 # The stored event a worker is handling: records made from it carry its id, so handling
 # it again after a crash (its lease ran out) finds them and does not repeat them.
 current_event: ContextVar[int | None] = ContextVar("current_event", default=None)
+
+
+# True while the worker handles an event's last try (its MAX_ATTEMPTS-th): a handler that
+# would raise for a passing failure records what it can instead, as nothing follows it.
+last_try: ContextVar[bool] = ContextVar("last_try", default=False)
 
 
 # Set when the handler marked its event done inside its own transaction (finish_in), so
@@ -61,9 +68,10 @@ class Inbox:
     """This process's inbound-event store. `wakeup` is set whenever a new event is kept,
     so a worker in the same process starts at once."""
 
-    def __init__(self, db: Database, wakeup: threading.Event | None = None):
+    def __init__(self, db: Database, wakeup: threading.Event | None = None, backoff: float = 1.0):
         self.db = db
         self.wakeup = wakeup
+        self.backoff = backoff  # the first retry delay, doubling each try
         self.spool = spooling.for_url(db.url)
 
     def store(self, source: str, key: str, body: bytes, link_token: str | None = None,
@@ -101,9 +109,12 @@ class Inbox:
         with self.db.session() as s:
             table.finish(s.connection(), event_id)
 
-    def failed(self, event: Claimed, error: str, final: bool = False) -> None:
-        """Retry later with backoff, or give up (after MAX_ATTEMPTS, or at once when `final`)."""
-        table.failed(self.db, event, error, final)
+    def failed(self, event: Claimed, error: str, final: bool = False,
+               on_given_up: Callable[[Session], None] | None = None) -> bool:
+        """Retry later with backoff, or give up (after MAX_ATTEMPTS, or at once when `final`);
+        True when given up. `on_given_up(session)` runs in the transaction that gives up, so
+        what it writes (a note to the admins) is there exactly when the event is failed."""
+        return table.failed(self.db, event, error, final, self.backoff, on_given_up)
 
     def count(self, *statuses: str, sources: Iterable[str] | None = None) -> int:
         """Events with these statuses (any when none given) of these sources. Only reads:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cxbot.storage.db import Database
 from cxbot.storage.models import InboundEvent
@@ -100,14 +100,18 @@ def finish(conn, event_id: int) -> None:
     conn.execute(_DONE, {"event_id": event_id, "at": time.time()})
 
 
-def failed(db: Database, event: Claimed, error: str, final: bool) -> None:
+def failed(db: Database, event: Claimed, error: str, final: bool, backoff: float,
+           on_given_up: Callable[[Session], None] | None) -> bool:
     final = final or event.attempts >= MAX_ATTEMPTS
     with db.session() as s:
         s.execute(update(InboundEvent).where(InboundEvent.id == event.id).values(
             status="failed" if final else "pending",
-            not_before=time.time() + min(2 ** event.attempts, 300),
+            not_before=time.time() + min(backoff * 2 ** event.attempts, 300),
             last_error=error[:2000],
         ))
+        if final and on_given_up is not None:
+            on_given_up(s)
+    return final
 
 
 def count(db: Database, statuses: tuple[str, ...], sources: list[str] | None, spooled: set[str] = frozenset()) -> int:

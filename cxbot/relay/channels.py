@@ -15,6 +15,9 @@ from cxbot.relay import line, line_answers, mail, outbox, works_bot
 from cxbot.storage.models import OutboxItem
 
 Ingest = Callable[[Context, str, "str | None"], None]  # (ctx, stored body, link token)
+# (stored body) -> who sent it, as the channel names them (a userId, an address); raises
+# ValueError, KeyError or TypeError on a body it cannot read.
+SenderOf = Callable[[str], str]
 Send = Callable[[Context, OutboxItem, dict], None]  # (ctx, outbox row, its payload)
 # (ctx, session, conversation id, message id, text, attachment), in the caller's transaction
 QueueAnswer = Callable[[Context, Session, int, int, str, "dict | None"], None]
@@ -29,6 +32,7 @@ PrepareAnswer = Callable[[Context, dict], dict]
 class ChannelRelay:
     channel: Channel
     ingest: Ingest  # an inbound event stored under the channel's kind
+    sender_of: SenderOf  # who sent such an event (for the admins, when it could not be handled)
     send_answer: Send  # an outbox row of the channel's answer action
     queue_answer: QueueAnswer | None = None  # None: each answer is one outbox row
     prepare_answer: PrepareAnswer | None = None  # None: attachments go out as the agent sent them
@@ -47,10 +51,12 @@ class ChannelRelay:
 
 
 RELAYS = (
-    ChannelRelay(channels.LINE, ingest=line.handle, send_answer=line_answers.push,
+    ChannelRelay(channels.LINE, ingest=line.handle, sender_of=line.sender_of, send_answer=line_answers.push,
                  prepare_answer=line_answers.prepare_answer),
-    ChannelRelay(channels.MAIL, ingest=mail.handle, send_answer=mail.send_answer, queue_answer=mail.queue_answer),
-    ChannelRelay(channels.WORKS_BOT, ingest=works_bot.handle, send_answer=works_bot.send),
+    ChannelRelay(channels.MAIL, ingest=mail.handle, sender_of=mail.sender_of, send_answer=mail.send_answer,
+                 queue_answer=mail.queue_answer),
+    ChannelRelay(channels.WORKS_BOT, ingest=works_bot.handle, sender_of=works_bot.sender_of,
+                 send_answer=works_bot.send),
 )
 _BY_KIND = {relay.channel.kind: relay for relay in RELAYS}
 

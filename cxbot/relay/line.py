@@ -8,6 +8,7 @@ import logging
 import mimetypes
 import time
 
+from cxbot import inbox
 from cxbot.channels import LINE
 from cxbot.context import Context
 from cxbot.desk import links, media
@@ -84,17 +85,20 @@ def _failed_to_prepare(client: LineClient, message_id: str) -> bool:
 
 def _download(ctx: Context, client: LineClient, message: dict) -> tuple[dict | None, str]:
     """(the customer's file stored for the room, "") or (None, why it could not be fetched:
-    external, gone, missing, failed, processing), so the room shows the message either way;
-    a passing failure raises, so the event is tried again."""
+    external, gone, missing, failed, processing, unreachable), so the room shows the message
+    either way; a passing failure (5xx, a timeout) raises, so the event is tried again, but
+    on its last try it is `unreachable`: the message in the room, not lost with the event."""
     kind = message["type"]
     if (message.get("contentProvider") or {}).get("type") == "external":
         return None, "external"  # the file is on the sender's server: LINE's content API does not have it
     try:
         got = _content(ctx, client, message["id"])
     except LineApiError as exc:
-        if exc.retryable:
+        if exc.retryable and not inbox.last_try.get():
             raise
         log.warning("LINE content %s %s: %s", message.get("id"), exc.status, exc.message)
+        if exc.retryable:
+            return None, "unreachable"
         if exc.status == 410:
             return None, "gone"
         return None, "failed" if kind in ("video", "audio") and _failed_to_prepare(client, message["id"]) else "missing"
@@ -127,6 +131,11 @@ def reply_out_of_service(ctx: Context, link, event: dict) -> None:
         line_client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
     except LineApiError as exc:
         log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
+
+
+def sender_of(body: str) -> str:
+    """The LINE userId of who sent a stored event."""
+    return str(((json.loads(body)["event"].get("source") or {}).get("userId")) or "")
 
 
 def handle(ctx: Context, body: str, link_token: str | None = None) -> None:

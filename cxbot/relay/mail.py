@@ -64,6 +64,11 @@ def store(ctx: Context, raw: bytes, rcpts: list[str], link_token: str | None = N
     return ctx.inbox.store(MAIL.kind, f"mail:{mail_id}", body.encode(), link_token=link_token, order_key="mail")
 
 
+def sender_of(body: str) -> str:
+    """The address a stored mail came from."""
+    return (parse(base64.b64decode(json.loads(body)["raw"])).sender or "").lower()
+
+
 def _message_id(raw: bytes) -> str:
     value = BytesHeaderParser().parsebytes(raw).get("Message-ID") or ""
     value = value.strip().strip("<>")

@@ -42,7 +42,8 @@ class Failure(Exception):
 
     `detail` is the technical English for the log; people read `reason` (a case of the
     relay/reason template: unlinked, blocked, withdrawn, file_gone, refused, unavailable, rate_limited, auth,
-    line_quota, no_smtp, no_room, no_members, image_unreadable, image_too_large, internal) with the platform's own `code` in brackets."""
+    line_quota, no_smtp, no_room, no_members, image_unreadable, image_too_large, internal) with the platform's
+    own `code` in brackets. (An inbound event given up has its own cases too: see relay.given_up.)"""
 
     detail: str
     retryable: bool = True
@@ -55,10 +56,11 @@ class Failure(Exception):
         return self.detail
 
 
-def enqueue(session: Session, conversation_id: int, action: str, payload: dict,
+def enqueue(session: Session, conversation_id: int | None, action: str, payload: dict,
             message_id: int | None = None, not_before: float = 0.0) -> None:
     """Queue a call in the caller's transaction. Inserted at once (Core, not the ORM's deferred
-    flush), so rows queued one after another keep that order in the outbox."""
+    flush), so rows queued one after another keep that order in the outbox. Only an
+    admin_note may have no conversation (those queue in order among themselves)."""
     session.connection().execute(_ENQUEUE, {
         "conversation_id": conversation_id, "message_id": message_id, "action": action,
         "payload": json.dumps(payload, ensure_ascii=False), "retry_key": str(uuid.uuid4()),

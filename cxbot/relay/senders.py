@@ -36,6 +36,9 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
     """After the last try: a visible 送信できませんでした note in the room; when the room itself
     could not be made, a note to the admins."""
     payload = json.loads(item.payload)
+    if item.action == "admin_note" or payload.get("undeliverable_note") or failure.reason == "no_room":
+        log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
+        return
     conv = s.get(Conversation, item.conversation_id)
     if item.action == "room_create":
         # No room: the admins hear of the inquiry that reached nobody (the posts queued behind fail too).
@@ -46,9 +49,6 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
             "relay/room_failed", account=account.name, channel=texts.channel_title(ctx, conv.kind),
             customer=contact.display_name or contact.source_id, party=texts.party(ctx, conv.kind),
             reason=texts.reason_text(ctx, failure.reason, failure.code, conv.kind))})
-        return
-    if item.action == "admin_note" or payload.get("undeliverable_note") or failure.reason == "no_room":
-        log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return
     kind = conv.kind
     media_names = [a.get("file_name", "") for a in ([payload["media"]] if "media" in payload else [])

@@ -3,6 +3,7 @@ agents' answers sent back as that bot."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from cxbot.channels import WORKS_BOT
@@ -40,6 +41,12 @@ def member_name(user: dict) -> str:
     name = user.get("userName") or {}
     full = f"{name.get('lastName', '')} {name.get('firstName', '')}".strip()
     return full or str(user.get("email") or user.get("userId") or "")
+
+
+def sender_of(body: str) -> str:
+    """The LINE WORKS userId of the member who sent a stored callback (read without parsing
+    the event, which may be what failed)."""
+    return str((json.loads(body).get("source") or {}).get("userId") or "")
 
 
 def handle(ctx: Context, body: str, link_token: str | None = None) -> None:

@@ -15,6 +15,7 @@ from cxbot.context import Context
 from cxbot.hub import bot as hub
 from cxbot.hub import forms, verification
 from cxbot.line.client import LineApiError
+from cxbot.relay import given_up
 from cxbot.relay.channels import ingest_handlers
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import WorkerHeartbeat
@@ -48,6 +49,7 @@ class Worker:
         for event in self.ctx.inbox.claim(self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
             handler = self.handlers.get(event.source)
             token = inbox.current_event.set(event.id)
+            last = inbox.last_try.set(event.attempts >= inbox.MAX_ATTEMPTS)
             finished = inbox.finished.set(False)
             try:
                 if handler is None:
@@ -55,29 +57,35 @@ class Worker:
                 handler(self.ctx, event.body, event.link_token)
             except EventParseError as exc:
                 log.warning("event %s cannot be parsed: %s", event.id, exc)
-                self._failed(event, str(exc), final=True)
+                self._failed(event, exc, str(exc), final=True)
             except (WorksApiError, LineApiError, Failure) as exc:
                 log.warning("event %s: %s", event.id, exc)
-                self._failed(event, str(exc), final=not exc.retryable)
+                self._failed(event, exc, str(exc), final=not exc.retryable)
             except Exception as exc:  # keep the worker alive; the row records what went wrong
                 # A bug does not go away on a retry, and a retry could repeat what already happened.
                 log.exception("event %s failed", event.id)
-                self._failed(event, f"{exc.__class__.__name__}: {exc}", final=True)
+                self._failed(event, exc, f"{exc.__class__.__name__}: {exc}", final=True)
             else:
                 if not inbox.finished.get():
                     self.ctx.inbox.finish(event.id)
             finally:
                 inbox.finished.reset(finished)
+                inbox.last_try.reset(last)
                 inbox.current_event.reset(token)
             handled += 1
         return handled
 
-    def _failed(self, event: inbox.Claimed, error: str, final: bool) -> None:
+    def _failed(self, event: inbox.Claimed, exc: Exception, error: str, final: bool) -> None:
         if inbox.finished.get():
             # What the event produced is committed with its "done": handling it again would repeat it.
             log.warning("event %s: error after its message was recorded; not handled again", event.id)
             return
-        self.ctx.inbox.failed(event, error, final=final)
+        # Given up, the admins hear of it in the hub chat, in the same transaction: told once.
+        if self.ctx.inbox.failed(event, error, final=final,
+                                 on_given_up=lambda s: given_up.tell_admins(self.ctx, s, event, exc)):
+            log.error("event %s (%s) given up on try %d of %d: %s", event.id, event.source, event.attempts,
+                      inbox.MAX_ATTEMPTS, error)
+            self.ctx.outbox_wakeup.set()
 
     def heartbeat(self, force: bool = False) -> None:
         now = time.time()

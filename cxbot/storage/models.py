@@ -243,7 +243,8 @@ class OutboxItem(SQLModel, table=True):
     __tablename__ = "outbox"
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    # None for a note to the admins about no conversation (an inbound event given up).
+    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
     action: str = Field(max_length=30)  # room_create | room_post | admin_note | a channel's answer_action
     payload: str = Field(sa_column=Column(Text, nullable=False))

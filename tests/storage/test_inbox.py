@@ -16,7 +16,8 @@ import threading
 import pytest
 from sqlmodel import select
 
-from cxbot.inbox import Inbox
+from cxbot.base.waiting import wait_for
+from cxbot.inbox import MAX_ATTEMPTS, Inbox
 from cxbot.inbox.spool import SUFFIX, TAKEN
 from cxbot.storage import migrate
 from cxbot.storage.db import Database
@@ -82,6 +83,34 @@ def test_a_failed_event_is_retried_later_and_given_up_when_final(store):
     assert store.count("pending") == 1 and store.claim(["hub"]) == []  # backed off, not due yet
     store.failed(event, "bad", final=True)
     assert store.count("failed") == 1
+
+
+@pytest.mark.database
+def test_an_event_failing_every_try_is_given_up_on_its_last_with_what_that_writes(store):
+    quick = Inbox(store.db, backoff=0.001)
+    quick.store("hub", "h", b"{}")
+    quick.take()
+    told: list[str] = []
+
+    def tell(s):  # as the worker's note to the admins: written in the transaction that gives up
+        s.connection().execute(InboundEvent.__table__.update().values(last_error="told"))
+        told.append("told")
+
+    def tell_and_break(s):
+        tell(s)
+        raise RuntimeError("the note could not be written")
+
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        event, = wait_for(lambda: quick.claim(["hub"]), what=f"try {attempt} due")
+        assert event.attempts == attempt
+        if attempt == MAX_ATTEMPTS:
+            with pytest.raises(RuntimeError):
+                quick.failed(event, "boom", on_given_up=tell_and_break)
+            assert quick.count("failed") == 0  # no note, no giving up: it comes back after its lease
+        assert quick.failed(event, "boom", on_given_up=tell) is (attempt == MAX_ATTEMPTS)
+    assert quick.count("failed") == 1 and len(told) == 2
+    with store.db.read() as s:
+        assert s.exec(select(InboundEvent.last_error)).one() == "told"
 
 
 def test_count_only_reads_and_counts_a_spooled_event_once(spooled):

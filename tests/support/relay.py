@@ -104,9 +104,9 @@ def agent_rooms(w: Wired, agent=AGENTS[0]) -> list[dict]:
             if r["kind"] == "group"]
 
 
-def wait_room(w: Wired, title_part: str) -> dict:
+def wait_room(w: Wired, title_part: str, timeout: float = 10) -> dict:
     return wait_for(lambda: next((r for r in agent_rooms(w) if title_part in r["title"]), None),
-                    what=f"a CX Talk room for {title_part}")
+                    timeout=timeout, what=f"a CX Talk room for {title_part}")
 
 
 def room_texts(w: Wired, room_id: str) -> list[str]:
