@@ -89,6 +89,16 @@ def test_an_answer_queued_before_the_block_is_not_pushed_after_it(make_wired):
     assert _pushed_to(wired, yamada) == []
 
 
+def _conversation(w, first: str):
+    """A LINE customer who wrote `first`, and the CX Talk room it reached."""
+    desk = line_desk(w)
+    yamada = desk.customers[0]
+    line_says(w, desk, yamada, {"type": "text", "text": first})
+    room = wait_room(w, "山田 太郎")["roomId"]
+    wait_room_text(w, room, first)
+    return desk, yamada, room
+
+
 def _agent_sends_file(w, room: str, name: str, data: bytes, ctype: str, kind: str = "image") -> None:
     w.http.post("/_sandbox/act/file", json={
         "userId": AGENTS[0].user_id, "botId": int(w.tenant.bot_id), "channelId": room, "fileName": name,
@@ -102,11 +112,7 @@ def _gif(size=(300, 200)) -> bytes:
 
 
 def test_an_agents_gif_reaches_the_line_customer_as_a_jpeg_with_its_own_preview(wired):
-    desk = line_desk(wired)
-    yamada = desk.customers[0]
-    line_says(wired, desk, yamada, {"type": "text", "text": "地図をください"})
-    room = wait_room(wired, "山田 太郎")["roomId"]
-    wait_room_text(wired, room, "地図をください")
+    desk, yamada, room = _conversation(wired, "地図をください")
     _agent_sends_file(wired, room, "店舗の地図.gif", _gif(), "image/gif")
 
     entry = wait_for(lambda: next((m for m in line_chat(wired, desk, yamada) if m["from"] == "bot"), None),
@@ -122,11 +128,7 @@ def test_an_agents_gif_reaches_the_line_customer_as_a_jpeg_with_its_own_preview(
 
 
 def test_an_image_that_cannot_be_read_is_not_sent_and_the_room_is_told(wired):
-    desk = line_desk(wired)
-    yamada = desk.customers[0]
-    line_says(wired, desk, yamada, {"type": "text", "text": "写真をお願いします"})
-    room = wait_room(wired, "山田 太郎")["roomId"]
-    wait_room_text(wired, room, "写真をお願いします")
+    desk, yamada, room = _conversation(wired, "写真をお願いします")
     _agent_sends_file(wired, room, "photo.heic", b"\x00\x00\x00\x18ftypheic not decodable", "image/heic")
     texts = wait_room_text(wired, room, "送信できませんでした")
     note = next(t for t in texts if "送信できませんでした" in t)
@@ -137,11 +139,7 @@ def test_an_image_that_cannot_be_read_is_not_sent_and_the_room_is_told(wired):
 
 
 def test_an_agents_mp4_plays_in_the_line_chat_with_a_preview(wired):
-    desk = line_desk(wired)
-    yamada = desk.customers[0]
-    line_says(wired, desk, yamada, {"type": "text", "text": "使い方の動画はありますか"})
-    room = wait_room(wired, "山田 太郎")["roomId"]
-    wait_room_text(wired, room, "使い方の動画はありますか")
+    desk, yamada, room = _conversation(wired, "使い方の動画はありますか")
     mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
     _agent_sends_file(wired, room, "使い方.mp4", mp4, "application/octet-stream", kind="file")
     entry = wait_for(lambda: next((m for m in line_chat(wired, desk, yamada) if m["from"] == "bot"), None),
@@ -170,11 +168,7 @@ def _bot_entry_once_pushed(w, desk, customer: dict) -> dict:
     ("tone-1200ms.mp3", "audio/mpeg", "audio/mpeg", 1200),
 ])
 def test_an_agents_m4a_or_mp3_plays_in_the_line_chat_with_its_length(wired, fixture, said_type, served_as, millis):
-    desk = line_desk(wired)
-    yamada = desk.customers[0]
-    line_says(wired, desk, yamada, {"type": "text", "text": "音声で説明してもらえますか"})
-    room = wait_room(wired, "山田 太郎")["roomId"]
-    wait_room_text(wired, room, "音声で説明してもらえますか")
+    desk, yamada, room = _conversation(wired, "音声で説明してもらえますか")
     data = (FIXTURES / fixture).read_bytes()
     _agent_sends_file(wired, room, "ご案内" + Path(fixture).suffix, data, said_type, kind="file")
     entry = _bot_entry_once_pushed(wired, desk, yamada)
@@ -196,11 +190,7 @@ def _wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
 
 
 def test_a_wav_answer_goes_as_a_link_and_the_room_is_told_why(wired):
-    desk = line_desk(wired)
-    yamada = desk.customers[0]
-    line_says(wired, desk, yamada, {"type": "text", "text": "録音を送ってください"})
-    room = wait_room(wired, "山田 太郎")["roomId"]
-    wait_room_text(wired, room, "録音を送ってください")
+    desk, yamada, room = _conversation(wired, "録音を送ってください")
     wav = _wav()
     _agent_sends_file(wired, room, "録音.wav", wav, "audio/wav", kind="file")
     note = next(t for t in wait_room_text(wired, room, "リンクとして送りました") if "リンクとして送りました" in t)
@@ -251,11 +241,7 @@ def _redeliver(w, desk, sent: dict) -> None:
 
 
 def test_content_unsent_before_cxbot_fetched_it_still_shows_the_message(wired):
-    desk = line_desk(wired)
-    yamada = desk.customers[0]
-    line_says(wired, desk, yamada, {"type": "text", "text": "写真を送ります"})
-    room = wait_room(wired, "山田 太郎")["roomId"]
-    wait_room_text(wired, room, "写真を送ります")
+    desk, yamada, room = _conversation(wired, "写真を送ります")
     _webhook(wired, desk, False)  # cxbot is unreachable a while; LINE redelivers later
     png = base64.b64encode(default_bot_png(16)).decode()
     photo = line_says(wired, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
