@@ -277,6 +277,13 @@ def already_recorded(s: Session, conversation_id: int, direction: str, source_id
                                            Message.source_id == source_id)).first() is not None
 
 
+def is_room(ctx: Context, channel_id: str) -> bool:
+    """Whether cxbot made this room for a conversation: one indexed look, for the web side."""
+    with ctx.db.read() as s:
+        return s.exec(select(Conversation.id).where(Conversation.room_channel_id == channel_id)
+                      .limit(1)).first() is not None
+
+
 def by_room(ctx: Context, channel_id: str) -> Conversation | None:
     with ctx.db.read() as s:
         return s.exec(select(Conversation).where(Conversation.room_channel_id == channel_id)

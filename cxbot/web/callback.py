@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 from cxbot import inbox
 from cxbot.base import signatures
 from cxbot.context import Context
-from cxbot.relay.conversations import by_room
+from cxbot.relay.conversations import is_room
 from cxbot.web.webhooks import refused
 
 
@@ -44,7 +44,7 @@ def blueprint(ctx: Context) -> Blueprint:
         # One room's events in order, and one admin's: their chat, forms and Verify share
         # `user:` (a 1:1 talk may carry a channelId too, so only a room cxbot made is a room).
         room = source.get("channelId")
-        if room and (not source.get("userId") or by_room(ctx, str(room)) is not None):
+        if room and (not source.get("userId") or is_room(ctx, str(room))):
             order = f"room:{room}"
         else:
             order = f"user:{source.get('userId')}"
