@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     works_blocked_extensions: Annotated[tuple[str, ...], NoDecode, BeforeValidator(v.extensions)] = (
         "bat", "cmd", "com", "cpl", "exe", "scr", "js", "vbs", "wsf", "hta")
     works_file_max_bytes: Annotated[int, AfterValidator(v.between(1, math.inf, "bytes"))] = 100 * 1024 * 1024
+    # LINE WORKS' rate limits, counted per tenant across every process and host (reference
+    # §7.1): each API operation allows this many calls a minute (240 on the Standard and
+    # Advanced plans; a Free-plan tenant sets 60), and room creation this many whatever the plan.
+    works_rate_per_min: Annotated[int, AfterValidator(v.between(1, math.inf, "calls a minute"))] = 240
+    works_rooms_per_min: Annotated[int, AfterValidator(v.between(1, math.inf, "rooms a minute"))] = 10
+    # When the conversations waiting for a room of their own would take longer than this many
+    # minutes to clear at the room budget, new ones stay in the intake room until an agent
+    # takes them or the queue shortens.
+    room_queue_minutes: Annotated[float, AfterValidator(v.between(0, 1440, "minutes"))] = 15.0
     # Set only in code (the demo, the bench, tests), never by a variable: it waives the
     # secret key and the hub bot, which no deployment may do.
     demo: bool = False
