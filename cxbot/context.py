@@ -17,14 +17,20 @@ from cxbot.base.i18n import Texts, texts
 from cxbot.config import Settings
 from cxbot.inbox import Inbox
 from cxbot.storage import migrate
+from cxbot.storage.budget import Budget
 from cxbot.storage.crypto import Vault, instance_key
 from cxbot.storage.db import Database
 from cxbot.storage.locks import NamedLock
 from cxbot.works.auth import WorksApp
 from cxbot.works.client import WorksClient
+from cxbot.works.rates import WorksRates
 from cxbot.works.tokens import TokenStore
 
 log = logging.getLogger(__name__)
+
+# Seconds a call made while a person waits (the setup chat) may wait for its place in the
+# rate budget before it is refused.
+INTERACTIVE_PATIENCE = 10.0
 
 
 @dataclass
@@ -54,14 +60,24 @@ class Context:
                         s.works_private_key.get_secret_value(), s.works_scopes)
 
     @cached_property
+    def works_rates(self) -> WorksRates:
+        """The tenant's LINE WORKS rate limits, shared with every process through the database."""
+        s = self.settings
+        return WorksRates(Budget(self.db), s.works_rate_per_min, s.works_rooms_per_min, s.works_rate_window)
+
+    @cached_property
     def works(self) -> WorksClient:
-        """The hub bot's API client."""
-        return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http)
+        """The hub bot's API client: an admin waiting in the setup chat may wait a moment for
+        a place in the budget."""
+        return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http,
+                           rates=self.works_rates, patience=INTERACTIVE_PATIENCE)
 
     @cached_property
     def works_once(self) -> WorksClient:
-        """The hub bot's client for the outbox, which does its own retrying and backoff."""
-        return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http, attempts=1)
+        """The hub bot's client for the outbox, which does its own retrying and backoff and
+        never waits for a place: the row waits instead, and the drainer sends others."""
+        return WorksClient(self.hub_app, self.tokens, self.settings.works_api_url, self.http, attempts=1,
+                           rates=self.works_rates)
 
     @property
     def texts(self) -> Texts:

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # Advanced plans; a Free-plan tenant sets 60), and room creation this many whatever the plan.
     works_rate_per_min: Annotated[int, AfterValidator(v.between(1, math.inf, "calls a minute"))] = 240
     works_rooms_per_min: Annotated[int, AfterValidator(v.between(1, math.inf, "rooms a minute"))] = 10
+    # The platform's minute in seconds: only a benchmark against the sandbox at a time scale
+    # (its limits counted per 60/k seconds) sets it to 60/k.
+    works_rate_window: Interval = 60.0
     # When the conversations waiting for a room of their own would take longer than this many
     # minutes to clear at the room budget, new ones stay in the intake room until an agent
     # takes them or the queue shortens.

@@ -60,7 +60,8 @@ def _works_failure(exc: WorksApiError) -> Failure:
         reason = "refused"
     code = f"LINE WORKS {exc.status} {exc.code}" if exc.status else "LINE WORKS"
     return Failure(f"LINE WORKS {exc.status} {exc.code}: {exc.description}", retryable=exc.retryable,
-                   retry_after=exc.reset_after, rate_limited=exc.status == 429, reason=reason, code=code)
+                   retry_after=exc.reset_after, rate_limited=exc.status == 429, own_budget=exc.own_budget,
+                   reason=reason, code=code)
 
 
 def works_call(call, *args):

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import case, func, insert, update
 from sqlmodel import Session, select
 
 from cxbot.base.polling import poll
@@ -49,6 +49,8 @@ class Failure(Exception):
     retryable: bool = True
     retry_after: float | None = None
     rate_limited: bool = False
+    # Held back by cxbot's own rate budget before it was sent: the plan working, not a failure.
+    own_budget: bool = False
     reason: str = "internal"
     code: str = ""
 
@@ -70,22 +72,29 @@ def enqueue(session: Session, conversation_id: int | None, action: str, payload:
 _ENQUEUE = insert(OutboxItem)  # built once: building it cost more than running it
 
 
-def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True) -> list[OutboxItem]:
-    """Lease the head row of up to `limit` conversations whose head is due (`look` as inbox.claim)."""
+def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True,
+          skip: tuple[str, ...] = (), later: tuple[str, ...] = ()) -> list[OutboxItem]:
+    """Lease the head row of up to `limit` conversations whose head is due (`look` as inbox.claim).
+
+    Heads whose action is in `skip` stay (their platform's budget is spent for now); heads
+    whose action is in `later` come after the others (a backlog of room posts must not
+    keep an agent's answer waiting)."""
     now = time.time()
     unsent = OutboxItem.status.in_(("pending", "sending"))
+    due = [unsent, OutboxItem.not_before <= now] + ([OutboxItem.action.notin_(skip)] if skip else [])
     if look:
         with db.read() as s:
             # Look before locking: an idle drainer polls often and must not take the write lock for nothing.
-            if s.exec(select(OutboxItem.id).where(unsent, OutboxItem.not_before <= now).limit(1)).first() is None:
+            if s.exec(select(OutboxItem.id).where(*due).limit(1)).first() is None:
                 return []
     with db.session() as s:
         heads = select(func.min(OutboxItem.id)).where(unsent).group_by(OutboxItem.conversation_id)
         # A head is due when it waits (pending, its retry time reached) or when its lease ran out
         # (sending: the drainer that took it died mid-send).
+        order = ([case((OutboxItem.action.in_(later), 1), else_=0)] if later else []) + [OutboxItem.id]
         stmt = (select(OutboxItem)
-                .where(OutboxItem.id.in_(heads), unsent, OutboxItem.not_before <= now)
-                .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+                .where(OutboxItem.id.in_(heads), *due)
+                .order_by(*order).limit(limit).with_for_update(skip_locked=True))
         rows = list(s.exec(stmt))
         if rows:
             s.connection().execute(update(OutboxItem).where(OutboxItem.id.in_([r.id for r in rows]))
@@ -122,7 +131,8 @@ def backoff(attempt: int, base: float = 0.5) -> float:
 def mark_failed(db: Database, item: OutboxItem, failure: Failure,
                 on_dead: Callable[[Session, OutboxItem, Failure], None], base: float = 0.5) -> bool:
     """Schedule a retry, or give up; True when the row is dead."""
-    attempts = item.attempts if failure.rate_limited and item.attempts < RATE_LIMIT_FREE_WAITS else item.attempts + 1
+    waited = failure.rate_limited and (failure.own_budget or item.attempts < RATE_LIMIT_FREE_WAITS)
+    attempts = item.attempts if waited else item.attempts + 1
     dead = not failure.retryable or attempts >= MAX_ATTEMPTS
     delay = failure.retry_after if failure.retry_after is not None else backoff(attempts, base)
     with db.session() as s:
@@ -150,15 +160,19 @@ class Drainer:
     """A thread that sends outbox rows; several may run in one process and across hosts."""
 
     def __init__(self, ctx: Context, send: Callable[[Context, OutboxItem], None],
-                 on_dead: Callable[[Context, Session, OutboxItem, Failure], None], name: str = ""):
+                 on_dead: Callable[[Context, Session, OutboxItem, Failure], None], name: str = "",
+                 spent: Callable[[Context], tuple[str, ...]] = lambda ctx: (), later: tuple[str, ...] = ()):
         self.ctx = ctx
         self.send = send
+        self.spent = spent  # the actions whose platform budget is spent for now
+        self.later = later
         self.on_dead = lambda s, item, failure: on_dead(ctx, s, item, failure)
         self.name = name or f"outbox-{secrets.token_hex(2)}"
         self.alone = False  # the only drainer of its process (set by whoever starts them)
 
     def run_once(self, look: bool = True) -> int:
-        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease, look=look)
+        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease, look=look, skip=self.spent(self.ctx),
+                      later=self.later)
         sent: list[OutboxItem] = []
         try:
             for item in items:  # the heads of distinct conversations, so their order is free
@@ -166,7 +180,7 @@ class Drainer:
                     self.send(self.ctx, item)
                 except Failure as failure:
                     dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
-                    log.warning("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
+                    (log.debug if failure.own_budget else log.warning)("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
                                 " — gave up" if dead else "; will retry")
                 except Exception as exc:
                     # Unexpected: a database hiccup or a race heals on a retry, a bug does not; either

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from sqlmodel import Session
 
@@ -17,6 +18,7 @@ from cxbot.relay import outbox, room_posts, texts
 from cxbot.relay.channels import answer_senders
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import Contact, Conversation, CounterAccount, OutboxItem
+from cxbot.works import rates
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,22 @@ SENDERS = {
 }
 
 
+# The LINE WORKS operation each of the hub bot's actions spends first: while its budget is
+# spent, drainers leave those rows and send the others.
+LANES = {"room_create": rates.ROOM_CREATE, "room_post": rates.ROOM_POST, "admin_note": rates.USER_MESSAGE}
+# The backlog a surge builds: sent after the answers agents wait on and the notes admins read.
+LATER = ("room_post", "room_create")
+
+
+def spent(ctx: Context) -> tuple[str, ...]:
+    now = time.time()
+    return tuple(action for action, op in LANES.items() if ctx.works_rates.spent_until(op) > now)
+
+
 def send(ctx: Context, item: OutboxItem) -> None:
-    SENDERS[item.action](ctx, item, json.loads(item.payload))
+    # A row whose first LINE WORKS call went waits (up to the platform's minute) for the rest.
+    with rates.one_unit(ctx.settings.works_rate_window):
+        SENDERS[item.action](ctx, item, json.loads(item.payload))
 
 
 def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:

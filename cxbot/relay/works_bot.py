@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 def bot_client(ctx: Context, link, once: bool = False) -> WorksClient:
     """The API client that speaks as this inquiry bot; `once`: no retrying of its own (the outbox's)."""
     if link.mode == "console":
+        # Its own app, but the tenant's: it spends the same rate limits as the hub bot.
         retrying = {"attempts": 1} if once else {}
-        return WorksClient(links.console_app(ctx, link), ctx.tokens, ctx.settings.works_api_url, ctx.http, **retrying)
+        return WorksClient(links.console_app(ctx, link), ctx.tokens, ctx.settings.works_api_url, ctx.http,
+                           rates=ctx.works_rates, **retrying)
     return ctx.works_once if once else ctx.works  # a bot cxbot created belongs to the hub's tenant app
 
 

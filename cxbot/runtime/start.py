@@ -53,7 +53,8 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
     workers = tuple(Worker(ctx).start(stop) for _ in range(n_workers))
     drainers = []
     for i in range(n_drainers):
-        drainer = Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}")
+        drainer = Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}", spent=senders.spent,
+                          later=senders.LATER)
         drainer.alone = n_drainers == 1
         drainers.append(drainer.start(stop, ctx.outbox_wakeup))
     scheduler = Scheduler(ctx)

@@ -12,6 +12,19 @@ from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
+class RateBudget(SQLModel, table=True):
+    """The calls one rate-limited operation made in its last window, shared by every process
+    and host (storage/budget.py)."""
+
+    __tablename__ = "rate_budget"
+
+    key: str = Field(primary_key=True, max_length=200)
+    # When each call still inside the window was made: seconds, oldest first, space-separated.
+    calls: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # No call before this time: the platform said the budget is spent (a 429, or 0 remaining).
+    held_until: float = 0.0
+
+
 class AccessToken(SQLModel, table=True):
     """A LINE WORKS access token shared by every process, one per ClientApp."""
 

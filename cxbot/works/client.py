@@ -3,7 +3,9 @@
 Retry policy (reference §7): a 401 UNAUTHORIZED re-issues the token once and
 retries; a 429 waits as `rateLimit-reset` says; 5xx and timeouts retry with
 jittered exponential backoff; anything else raises WorksApiError with the
-platform's `code` and `description`.
+platform's `code` and `description`. With `rates`, every API call first takes its
+place in the tenant's shared budget (works/rates.py): a call the budget has no place
+for is a 429 of cxbot's own (`own_budget`), sent to nobody.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import httpx
 from cxbot.base.httpjson import json_object
 from cxbot.base.retry import retrying
 from cxbot.works.auth import WorksApp
+from cxbot.works.rates import BudgetSpent, WorksRates, operation
 from cxbot.works.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ class WorksApiError(Exception):
         self.path = path
         # Seconds the platform asked us to wait (429 rateLimit-reset), when it said.
         self.reset_after: float | None = None
+        self.own_budget = False  # refused by cxbot's budget before it was sent
         super().__init__(f"LINE WORKS {method} {path} → {status} {code}: {description}")
 
     @property
@@ -85,6 +89,8 @@ class WorksClient:
         attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
         backoff_max: float = 20.0,
+        rates: WorksRates | None = None,
+        patience: float = 0.0,
     ):
         self.app = app
         self.tokens = tokens
@@ -93,6 +99,8 @@ class WorksClient:
         self.attempts = attempts
         self.sleep = sleep
         self.backoff_max = backoff_max
+        self.rates = rates
+        self.patience = patience  # how long a call may wait for its place in the budget
 
     # -- transport -------------------------------------------------------------------
 
@@ -105,12 +113,14 @@ class WorksClient:
     def _once(self, method, path, json, params, files, url) -> httpx.Response:
         target = url or f"{self.api_url}{path}"
         token = self.tokens.get(self.app)
-        resp = self._send(method, target, path, token, json, params, files)
+        # The file URLs are storage, not API operations: no budget, no rateLimit headers.
+        op = operation(method, path) if self.rates is not None and url is None else None
+        resp = self._counted(op, method, target, path, token, json, params, files)
         if resp.status_code in (401, 403) and self._code(resp) == "UNAUTHORIZED":
             # The token was revoked or expired early: one re-issue, then one more try. The
             # error-code page says 401; the official samples all check 403: either is taken.
             token = self.tokens.renew(self.app, stale=token)
-            resp = self._send(method, target, path, token, json, params, files)
+            resp = self._counted(op, method, target, path, token, json, params, files)
         if resp.status_code < 400:
             return resp
         err = _error_from(resp, method, path)
@@ -124,6 +134,19 @@ class WorksClient:
         elif resp.status_code >= 500:
             log.warning("LINE WORKS %s %s answered %s; will retry", method, path, resp.status_code)
         raise err
+
+    def _counted(self, op, method, target, path, token, json, params, files) -> httpx.Response:
+        if op is None:
+            return self._send(method, target, path, token, json, params, files)
+        try:
+            left = self.rates.spend(op, self.patience)
+        except BudgetSpent as spent:
+            err = WorksApiError(429, "TOO_MANY_REQUESTS", f"cxbot's rate budget: {spent}", method, path)
+            err.reset_after, err.own_budget = spent.wait, True
+            raise err from None
+        resp = self._send(method, target, path, token, json, params, files)
+        self.rates.heard(op, resp.headers, resp.status_code, left)
+        return resp
 
     def _send(self, method, target, path, token, json, params, files) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"}
