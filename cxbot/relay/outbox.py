@@ -157,9 +157,12 @@ def pending(db: Database) -> int:
 
 
 class Drainer:
-    """A thread that sends outbox rows; several may run in one process and across hosts."""
+    """A thread that sends outbox rows; several may run in one process and across hosts.
 
-    def __init__(self, ctx: Context, send: Callable[[Context, OutboxItem], None],
+    `send` may deliver the rows queued right behind the one it was given with it (they were
+    leased for it): it returns them, and they are marked sent with it."""
+
+    def __init__(self, ctx: Context, send: Callable[[Context, OutboxItem], list[OutboxItem] | None],
                  on_dead: Callable[[Context, Session, OutboxItem, Failure], None], name: str = "",
                  spent: Callable[[Context], tuple[str, ...]] = lambda ctx: (), later: tuple[str, ...] = ()):
         self.ctx = ctx
@@ -177,7 +180,7 @@ class Drainer:
         try:
             for item in items:  # the heads of distinct conversations, so their order is free
                 try:
-                    self.send(self.ctx, item)
+                    also = self.send(self.ctx, item)  # the rows behind it that went with it
                 except Failure as failure:
                     dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
                     (log.debug if failure.own_budget else log.warning)("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
@@ -189,7 +192,7 @@ class Drainer:
                     mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}"), self.on_dead,
                                 self.ctx.settings.outbox_backoff)
                 else:
-                    sent.append(item)
+                    sent += [item, *(also or [])]
         finally:
             if sent:
                 # One transaction for the batch: a busy drainer would otherwise spend a write per send.

@@ -14,8 +14,9 @@ import time
 from sqlmodel import Session
 
 from cxbot.context import Context
-from cxbot.relay import outbox, room_posts, texts
+from cxbot.relay import coalesce, outbox, room_posts, texts
 from cxbot.relay.channels import answer_senders
+from cxbot.relay.delivery import WORKS_TEXT_MAX
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import Contact, Conversation, CounterAccount, OutboxItem
 from cxbot.works import rates
@@ -42,10 +43,21 @@ def spent(ctx: Context) -> tuple[str, ...]:
     return tuple(action for action, op in LANES.items() if ctx.works_rates.spent_until(op) > now)
 
 
-def send(ctx: Context, item: OutboxItem) -> None:
-    # A row whose first LINE WORKS call went waits (up to the platform's minute) for the rest.
-    with rates.one_unit(ctx.settings.works_rate_window):
-        SENDERS[item.action](ctx, item, json.loads(item.payload))
+def send(ctx: Context, item: OutboxItem) -> list[OutboxItem]:
+    """Send a row; the rows queued behind it that went with it (text posts joined into one)."""
+    payload, run = json.loads(item.payload), []
+    gathered = coalesce.gather(ctx, item, WORKS_TEXT_MAX)
+    if gathered is not None:
+        payload, run = {"text": gathered[0]}, gathered[1]
+    try:
+        # A row whose first LINE WORKS call went waits (up to the platform's minute) for the rest.
+        with rates.one_unit(ctx.settings.works_rate_window):
+            SENDERS[item.action](ctx, item, payload)
+    except BaseException:
+        if run:
+            coalesce.give_back(ctx, run)
+        raise
+    return run
 
 
 def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:

@@ -1,0 +1,72 @@
+"""A surge within LINE WORKS' rate limits: what waited for a room goes in as few calls as
+it can, in order, and nothing waits behind the backlog that should not."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from cxbot.desk.media import default_bot_png
+from tests.support.relay import line_desk, line_says, room_texts, wait_room, wait_room_text
+
+pytestmark = pytest.mark.database
+
+HELD = {"method": "POST", "path": "/v1.0/bots/*/channels/*/messages", "status": 429, "times": 1,
+        "headers": {"rateLimit-reset": "2", "rateLimit-remaining": "0"}}
+
+
+@pytest.fixture
+def quick(make_wired):
+    return make_wired(outbox_backoff=0.02)
+
+
+def test_text_posts_that_waited_go_as_one_post_in_order_and_a_file_goes_alone(quick):
+    w = quick
+    desk = line_desk(w, customers=1)
+    yamada = desk.customers[0]
+    line_says(w, desk, yamada, {"type": "text", "text": "はじめに"})
+    room = wait_room(w, "山田 太郎")
+    wait_room_text(w, room["roomId"], "はじめに")
+    before = len(room_texts(w, room["roomId"]))
+    # The platform says the room posts' budget is spent for 2 s: what the customer writes meanwhile waits.
+    w.http.post("/_sandbox/faults", json=HELD).raise_for_status()
+    png = base64.b64encode(default_bot_png(16)).decode()
+    line_says(w, desk, yamada, {"type": "text", "text": "一つ目"})
+    for n in ("二つ目", "三つ目", "四つ目"):
+        line_says(w, desk, yamada, {"type": "text", "text": n})
+    line_says(w, desk, yamada, {"type": "image", "dataBase64": png, "contentType": "image/png"})
+    for n in ("五つ目", "六つ目"):
+        line_says(w, desk, yamada, {"type": "text", "text": n})
+    texts = wait_room_text(w, room["roomId"], "六つ目", timeout=20)[before:]
+    # Fewer posts than messages: the four lines before the image (and the line saying an image
+    # was sent) in one, the image itself, the two lines after it in another.
+    assert len(texts) == 3, texts
+    first, image, last = texts
+    assert image == "<image>"
+    assert [n for n in ("一つ目", "二つ目", "三つ目", "四つ目") if n in first] == ["一つ目", "二つ目", "三つ目", "四つ目"]
+    assert first.index("一つ目") < first.index("二つ目") < first.index("三つ目") < first.index("四つ目")
+    assert last.index("五つ目") < last.index("六つ目")
+    # Each line says when it was written and who wrote it.
+    assert first.index("四つ目") < first.index("画像を送信しました")
+    assert len(re.findall(r"^\[\d\d:\d\d:\d\d\] 山田 太郎:", first, re.M)) == 5
+
+
+def test_a_long_backlog_is_split_at_what_one_post_holds(quick):
+    w = quick
+    desk = line_desk(w, customers=1)
+    yamada = desk.customers[0]
+    line_says(w, desk, yamada, {"type": "text", "text": "はじめに"})
+    room = wait_room(w, "山田 太郎")
+    wait_room_text(w, room["roomId"], "はじめに")
+    before = len(room_texts(w, room["roomId"]))
+    w.http.post("/_sandbox/faults", json=HELD).raise_for_status()
+    lines = [f"{n:02d}" + "あ" * 400 for n in range(8)]  # about 3,300 characters in all
+    for line in lines:
+        line_says(w, desk, yamada, {"type": "text", "text": line})
+    texts = wait_room_text(w, room["roomId"], lines[-1][:10], timeout=20)[before:]
+    assert all(len(t) <= 2000 for t in texts)
+    assert 2 <= len(texts) < len(lines)
+    joined = "\n".join(texts)
+    assert [joined.index(line) for line in lines] == sorted(joined.index(line) for line in lines)
