@@ -1,7 +1,7 @@
 """Several text posts waiting for one room go as one post: during a backlog one call of
 LINE WORKS' per-minute budget then carries several messages.
 
-The head row's drainer leases the text posts queued right behind it in the same
+Only a backlog is joined (a head that waited): the head row's drainer leases the text posts queued right behind it in the same
 conversation (nothing else in between: a file, an answer, a note to the admins ends the
 run) while they fit in one LINE WORKS text (2,000 characters). Each keeps its own line,
 in order, with the time it was written. The others are not heads, so no other drainer
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -21,6 +22,10 @@ from cxbot.storage.models import OutboxItem
 
 # How many queued posts one look considers: more than a 2,000-character post holds in practice.
 LOOK_AHEAD = 30
+# Only a head that waited this long is joined with what is behind it: then there is a backlog.
+# A post that goes at once goes alone (the header its own post, each message its own), as
+# people read a room best.
+WAITED = 2.0
 
 
 def _text_only(item: OutboxItem) -> str | None:
@@ -34,7 +39,7 @@ def gather(ctx: Context, head: OutboxItem, most_chars: int) -> tuple[str, list[O
     """The head's text joined with the text posts right behind it, and those rows (leased for
     this drainer); None when the head goes alone."""
     first = _text_only(head)
-    if first is None:
+    if first is None or time.time() - head.created_at < WAITED:
         return None
     with ctx.db.read() as s:
         behind = list(s.exec(select(OutboxItem).where(OutboxItem.conversation_id == head.conversation_id,

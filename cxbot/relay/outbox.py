@@ -4,7 +4,9 @@ Drainers claim the oldest unsent row of each conversation (FIFO per conversation
 `FOR UPDATE SKIP LOCKED` on PostgreSQL so several workers share the load), call the
 platform, and mark the row sent. A failure is retried with jittered exponential
 backoff that honours the platform's rate-limit reset; after the last try the row is
-dead and a visible 送信できませんでした note goes into the room. A row whose
+dead and a visible 送信できませんでした note goes into the room — except what a room
+needs (its creation, its posts), which is never given up while a retry may help: the
+admins are told once and it goes on trying. A row whose
 drainer was killed mid-send is taken up again when its lease runs out; LINE pushes
 carry the row's retry key, so such a retry never sends twice.
 """
@@ -129,11 +131,16 @@ def backoff(attempt: int, base: float = 0.5) -> float:
 
 
 def mark_failed(db: Database, item: OutboxItem, failure: Failure,
-                on_dead: Callable[[Session, OutboxItem, Failure], None], base: float = 0.5) -> bool:
-    """Schedule a retry, or give up; True when the row is dead."""
+                on_dead: Callable[[Session, OutboxItem, Failure], None], base: float = 0.5,
+                on_stuck: Callable[[Session, OutboxItem, Failure], None] | None = None) -> bool:
+    """Schedule a retry, or give up; True when the row is dead.
+
+    With `on_stuck`, a row whose failures may pass is never given up: at its last try
+    `on_stuck` tells people once, and it goes on trying at the capped backoff."""
     waited = failure.rate_limited and (failure.own_budget or item.attempts < RATE_LIMIT_FREE_WAITS)
     attempts = item.attempts if waited else item.attempts + 1
-    dead = not failure.retryable or attempts >= MAX_ATTEMPTS
+    stuck = on_stuck is not None and failure.retryable and attempts >= MAX_ATTEMPTS
+    dead = (not failure.retryable or attempts >= MAX_ATTEMPTS) and not stuck
     delay = failure.retry_after if failure.retry_after is not None else backoff(attempts, base)
     with db.session() as s:
         row = s.get(OutboxItem, item.id)
@@ -147,6 +154,8 @@ def mark_failed(db: Database, item: OutboxItem, failure: Failure,
                 s.execute(update(Message).where(Message.id.in_(message_ids(row)))
                           .values(status="failed", last_error=failure.detail[:2000]))
             on_dead(s, row, failure)
+        elif stuck and item.attempts < MAX_ATTEMPTS <= attempts:
+            on_stuck(s, row, failure)
     return dead
 
 
@@ -164,11 +173,16 @@ class Drainer:
 
     def __init__(self, ctx: Context, send: Callable[[Context, OutboxItem], list[OutboxItem] | None],
                  on_dead: Callable[[Context, Session, OutboxItem, Failure], None], name: str = "",
-                 spent: Callable[[Context], tuple[str, ...]] = lambda ctx: (), later: tuple[str, ...] = ()):
+                 spent: Callable[[Context], tuple[str, ...]] = lambda ctx: (), later: tuple[str, ...] = (),
+                 keep: tuple[str, ...] = (),
+                 on_stuck: Callable[[Context, Session, OutboxItem, Failure], None] | None = None):
         self.ctx = ctx
         self.send = send
         self.spent = spent  # the actions whose platform budget is spent for now
         self.later = later
+        # Actions never given up while their failures may pass: people are told once instead.
+        self.keep = keep
+        self.on_stuck = (lambda s, item, failure: on_stuck(ctx, s, item, failure)) if on_stuck else None
         self.on_dead = lambda s, item, failure: on_dead(ctx, s, item, failure)
         self.name = name or f"outbox-{secrets.token_hex(2)}"
         self.alone = False  # the only drainer of its process (set by whoever starts them)
@@ -182,7 +196,8 @@ class Drainer:
                 try:
                     also = self.send(self.ctx, item)  # the rows behind it that went with it
                 except Failure as failure:
-                    dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff)
+                    dead = mark_failed(self.ctx.db, item, failure, self.on_dead, self.ctx.settings.outbox_backoff,
+                                       self.on_stuck if item.action in self.keep else None)
                     (log.debug if failure.own_budget else log.warning)("outbox %s %s failed (%s)%s", item.id, item.action, failure.detail,
                                 " — gave up" if dead else "; will retry")
                 except Exception as exc:
@@ -190,7 +205,7 @@ class Drainer:
                     # way the row gets the usual tries and then the visible note, never silence.
                     log.exception("outbox %s %s crashed", item.id, item.action)
                     mark_failed(self.ctx.db, item, Failure(f"{exc.__class__.__name__}: {exc}"), self.on_dead,
-                                self.ctx.settings.outbox_backoff)
+                                self.ctx.settings.outbox_backoff, self.on_stuck if item.action in self.keep else None)
                 else:
                     sent += [item, *(also or [])]
         finally:

@@ -60,6 +60,29 @@ def send(ctx: Context, item: OutboxItem) -> list[OutboxItem]:
     return run
 
 
+# What a room needs is never given up while a retry may help (on_stuck tells the admins once).
+KEEP = ("room_create", "room_post")
+
+
+def on_stuck(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:
+    """A room's creation or post failed at every try so far: the admins hear it once, with the
+    reason, while cxbot goes on trying."""
+    log.error("outbox %s %s keeps failing (%s); still trying", item.id, item.action, failure.detail)
+    conv = s.get(Conversation, item.conversation_id)
+    _tell_admins(ctx, s, conv, "relay/room_failed" if item.action == "room_create" else "relay/post_stuck", failure)
+
+
+def _tell_admins(ctx: Context, s: Session, conv: Conversation, template: str, failure: Failure) -> None:
+    # The note is queued with the conversation's rows but is not a room post: admin notes are
+    # sent before the backlog, and a stuck head would hold it, so it goes without a conversation.
+    contact = s.get(Contact, conv.contact_id)
+    account = s.get(CounterAccount, conv.counter_account_id)
+    outbox.enqueue(s, None, "admin_note", {"text": ctx.texts.render(
+        template, account=account.name, channel=texts.channel_title(ctx, conv.kind),
+        customer=contact.display_name or contact.source_id, party=texts.party(ctx, conv.kind),
+        reason=texts.reason_text(ctx, failure.reason, failure.code, conv.kind))})
+
+
 def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:
     """After the last try: a visible 送信できませんでした note in the room; when the room itself
     could not be made, a note to the admins."""
@@ -69,14 +92,8 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
         return
     conv = s.get(Conversation, item.conversation_id)
     if item.action == "room_create":
-        # No room: the admins hear of the inquiry that reached nobody (the posts queued behind fail too).
         log.error("outbox %s room_create gave up: %s", item.id, failure.detail)
-        contact = s.get(Contact, conv.contact_id)
-        account = s.get(CounterAccount, conv.counter_account_id)
-        outbox.enqueue(s, conv.id, "admin_note", {"text": ctx.texts.render(
-            "relay/room_failed", account=account.name, channel=texts.channel_title(ctx, conv.kind),
-            customer=contact.display_name or contact.source_id, party=texts.party(ctx, conv.kind),
-            reason=texts.reason_text(ctx, failure.reason, failure.code, conv.kind))})
+        _tell_admins(ctx, s, conv, "relay/room_failed", failure)
         return
     kind = conv.kind
     media_names = [a.get("file_name", "") for a in ([payload["media"]] if "media" in payload else [])

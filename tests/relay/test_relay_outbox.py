@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from cxbot.base.waiting import wait_for
 from cxbot.desk import links
@@ -52,21 +53,27 @@ def test_room_creation_rate_limit_queues_rooms_and_loses_nothing(quick):
     assert [r["status"] for r in log if r["method"] == "POST"].count(429) == 2
 
 
-def test_a_room_that_cannot_be_made_tells_the_admins_and_its_messages_wait_for_the_next_try(quick, admin):
-    w = quick
+def test_a_room_that_keeps_failing_stays_queued_and_the_admins_are_told_once(make_wired, admin):
+    # Ten tries in seconds (the room budget raised so that they fit in its minute).
+    w = make_wired(outbox_backoff=0.005, works_rooms_per_min=60)
     desk = line_desk(w, customers=1)
     yamada = desk.customers[0]
+    failures = MAX_ATTEMPTS + 2
     w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/v1.0/bots/*/channels", "status": 503,
-                                          "times": MAX_ATTEMPTS})  # every try of the room_create row
+                                          "times": failures})  # more tries than a row that may give up gets
     line_says(w, desk, yamada, {"type": "text", "text": "部屋がなくても届きますか"})
     hub = w.dm_room(admin.user_id)
     told = wait_for(lambda: [m["content"]["text"] for m in w.bot_messages(hub)
                              if "トークルームを作成できなかった" in m["content"].get("text", "")],
                     timeout=30, what="the admins to hear the room could not be made")
-    assert "山田 太郎" in told[0] and "メッセージは保存してあり" in told[0]
-    room = wait_room(w, "山田 太郎")
+    assert "山田 太郎" in told[0] and "メッセージは保存してあり" in told[0] and "503" in told[0]
+    room = wait_room(w, "山田 太郎", timeout=30)
     wait_room_text(w, room["roomId"], "部屋がなくても届きますか")
-    assert len(told) == 1
+    log = w.http.get("/_sandbox/requests", params={"path": "/v1.0/bots/*/channels"}).json()
+    assert [r["status"] for r in log if r["method"] == "POST"].count(503) == failures
+    assert len([m for m in w.bot_messages(hub) if "トークルームを作成できなかった" in m["content"].get("text", "")]) == 1
+    with w.ctx.db.read() as s:
+        assert not s.exec(select(OutboxItem).where(OutboxItem.status == "dead")).all()
 
 
 def test_5xx_on_room_posts_recovers_in_order(quick):
@@ -92,8 +99,6 @@ def test_a_push_that_keeps_failing_leaves_a_visible_note_in_the_room(quick):
     texts = wait_room_text(w, room["roomId"], "送信できませんでした", timeout=30)
     assert any("この回答は届かない" in t and "お客様に届いていません" in t for t in texts)
     with w.ctx.db.session() as s:
-        from sqlmodel import select
-
         dead = s.exec(select(OutboxItem).where(OutboxItem.status == "dead")).all()
         assert [d.action for d in dead] == ["line_push"]
 

@@ -14,7 +14,7 @@ from tests.support.relay import line_desk, line_says, room_texts, wait_room, wai
 pytestmark = pytest.mark.database
 
 HELD = {"method": "POST", "path": "/v1.0/bots/*/channels/*/messages", "status": 429, "times": 1,
-        "headers": {"rateLimit-reset": "2", "rateLimit-remaining": "0"}}
+        "headers": {"rateLimit-reset": "3", "rateLimit-remaining": "0"}}
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_text_posts_that_waited_go_as_one_post_in_order_and_a_file_goes_alone(qu
     room = wait_room(w, "山田 太郎")
     wait_room_text(w, room["roomId"], "はじめに")
     before = len(room_texts(w, room["roomId"]))
-    # The platform says the room posts' budget is spent for 2 s: what the customer writes meanwhile waits.
+    # The platform says the room posts' budget is spent for 3 s: what the customer writes meanwhile waits.
     w.http.post("/_sandbox/faults", json=HELD).raise_for_status()
     png = base64.b64encode(default_bot_png(16)).decode()
     line_says(w, desk, yamada, {"type": "text", "text": "一つ目"})
