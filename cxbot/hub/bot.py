@@ -10,7 +10,7 @@ import logging
 
 from cxbot.context import Context
 from cxbot.desk import admins
-from cxbot.relay import rooms
+from cxbot.relay import intake, rooms
 from cxbot.works import messages as m
 from cxbot.works.events import (
     BeginEvent,
@@ -91,6 +91,8 @@ def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     event = parse_event(body)
     if rooms.handle(ctx, event):
         return  # a CX Talk room cxbot opened: an agent answering
+    if intake.handle(ctx, event):
+        return  # an intake room: an agent taking a waiting customer
     user_id = event.source.user_id
     begin = isinstance(event, BeginEvent)
     inp = _input(event)

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from cxbot import channels, inbox
 from cxbot.context import Context
 from cxbot.desk import media
-from cxbot.relay import outbox, texts
+from cxbot.relay import outbox, room_queue, texts
 from cxbot.storage.db import is_postgres
 from cxbot.storage.models import (
     ChannelLink,
@@ -123,7 +123,7 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     s.add(conv)
     s.flush()
     if room is None:
-        outbox.enqueue(s, conv.id, "room_create", {})
+        outbox.enqueue(s, conv.id, "room_create", {}, status=room_queue.status_for_new(ctx, s))
     outbox.enqueue(s, conv.id, "room_post", {"text": room_header(s, ctx, conv, contact, account,
                                                                  reopened=room is not None)})
     return conv, True

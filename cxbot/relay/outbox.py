@@ -61,14 +61,14 @@ class Failure(Exception):
 
 
 def enqueue(session: Session, conversation_id: int | None, action: str, payload: dict,
-            message_id: int | None = None, not_before: float = 0.0) -> None:
+            message_id: int | None = None, not_before: float = 0.0, status: str = "pending") -> None:
     """Queue a call in the caller's transaction. Inserted at once (Core, not the ORM's deferred
     flush), so rows queued one after another keep that order in the outbox. Only an
     admin_note may have no conversation (those queue in order among themselves)."""
     session.connection().execute(_ENQUEUE, {
         "conversation_id": conversation_id, "message_id": message_id, "action": action,
         "payload": json.dumps(payload, ensure_ascii=False), "retry_key": str(uuid.uuid4()),
-        "created_at": time.time(), "not_before": not_before})
+        "created_at": time.time(), "not_before": not_before, "status": status})
 
 
 _ENQUEUE = insert(OutboxItem)  # built once: building it cost more than running it
@@ -90,10 +90,13 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True,
             if s.exec(select(OutboxItem.id).where(*due).limit(1)).first() is None:
                 return []
     with db.session() as s:
-        heads = select(func.min(OutboxItem.id)).where(unsent).group_by(OutboxItem.conversation_id)
+        # A held row (a room parked in the intake room) is its conversation's head, not due.
+        heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status.in_(("pending", "sending", "held")))
+                 .group_by(OutboxItem.conversation_id))
         # A head is due when it waits (pending, its retry time reached) or when its lease ran out
         # (sending: the drainer that took it died mid-send).
-        order = ([case((OutboxItem.action.in_(later), 1), else_=0)] if later else []) + [OutboxItem.id]
+        order = (([case((OutboxItem.action.in_(later), 1), else_=0)] if later else [])
+                 + [OutboxItem.priority.desc(), OutboxItem.id])
         stmt = (select(OutboxItem)
                 .where(OutboxItem.id.in_(heads), *due)
                 .order_by(*order).limit(limit).with_for_update(skip_locked=True))

@@ -14,7 +14,7 @@ import time
 from sqlmodel import Session
 
 from cxbot.context import Context
-from cxbot.relay import coalesce, outbox, room_posts, texts
+from cxbot.relay import coalesce, intake, outbox, room_posts, texts
 from cxbot.relay.channels import answer_senders
 from cxbot.relay.delivery import WORKS_TEXT_MAX
 from cxbot.relay.outbox import Failure
@@ -27,13 +27,16 @@ SENDERS = {
     "room_create": room_posts.room_create,
     "room_post": room_posts.room_post,
     "admin_note": room_posts.admin_note,
+    "intake_create": intake.intake_create,
+    "intake_post": intake.intake_post,
     **answer_senders(),
 }
 
 
 # The LINE WORKS operation each of the hub bot's actions spends first: while its budget is
 # spent, drainers leave those rows and send the others.
-LANES = {"room_create": rates.ROOM_CREATE, "room_post": rates.ROOM_POST, "admin_note": rates.USER_MESSAGE}
+LANES = {"room_create": rates.ROOM_CREATE, "room_post": rates.ROOM_POST, "admin_note": rates.USER_MESSAGE,
+         "intake_create": rates.ROOM_CREATE, "intake_post": rates.ROOM_POST}
 # The backlog a surge builds: sent after the answers agents wait on and the notes admins read.
 LATER = ("room_post", "room_create")
 
@@ -87,7 +90,8 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
     """After the last try: a visible 送信できませんでした note in the room; when the room itself
     could not be made, a note to the admins."""
     payload = json.loads(item.payload)
-    if item.action == "admin_note" or payload.get("undeliverable_note") or failure.reason == "no_room":
+    if (item.conversation_id is None or payload.get("undeliverable_note") or failure.reason == "no_room"):
+        # A note to the admins, or the intake room: nobody else to tell.
         log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return
     conv = s.get(Conversation, item.conversation_id)

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from cxbot.context import Context
 from cxbot.desk import media
 from cxbot.desk.links import console_apps
+from cxbot.relay import intake
 from cxbot.storage.locks import NamedLock
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError
@@ -75,9 +76,21 @@ class Scheduler:
             log.exception("could not delete the files whose retention has passed")
         return renewed
 
+    def look_at_intake(self) -> int:
+        """The intake rooms' round (relay/intake.py), more often than the others: a customer
+        waiting for a room must be seen within seconds. Only the leading process posts."""
+        if not self.lock.acquire(blocking=False):
+            return 0
+        try:
+            return intake.tick(self.ctx)
+        except Exception:
+            log.exception("could not bring the intake rooms up to date")
+            return 0
+
     def start(self) -> None:
         interval = self.ctx.settings.token_refresh_interval
         self._aps.add_job(self.tick, "interval", seconds=min(interval, 60), id="token-refresh", next_run_time=None)
+        self._aps.add_job(self.look_at_intake, "interval", seconds=intake.LOOK_EVERY, id="intake")
         self._aps.start()
         # Run once at start so a process that slept through a refresh catches up at once.
         self._aps.modify_job("token-refresh", next_run_time=_now())

@@ -110,6 +110,11 @@ class CounterAccount(SQLModel, table=True):
     agents_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     created_at: float
     created_by: str = Field(max_length=200)
+    # The 受付ルーム: its agents see there who waits for a room of their own (relay/intake.py).
+    intake_channel_id: Optional[str] = Field(default=None, max_length=200)
+    # The newest conversation the last waiting list showed, and when it was posted.
+    intake_shown_until: float = 0.0
+    intake_posted_at: float = 0.0
 
 
 class ChannelLink(SQLModel, table=True):
@@ -263,7 +268,10 @@ class OutboxItem(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     # Sent with the call where the platform deduplicates (LINE X-Line-Retry-Key), so a retry never sends twice.
     retry_key: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=20, index=True)  # pending | sending | sent | dead
+    # pending | sending | sent | dead; held: a room_create parked while the room queue is long
+    # (it holds the conversation's other rows until released or taken).
+    status: str = Field(default="pending", max_length=20, index=True)
+    priority: int = 0  # an agent took the conversation from the intake room: its room first
     attempts: int = 0
     not_before: float = 0.0
     last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))

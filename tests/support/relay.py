@@ -24,6 +24,7 @@ from cxbot.sandbox import create_app as create_sandbox
 from tests.support.world import Wired, own_database, serve_cxbot
 
 AGENTS = [u for u in USERS if u.role == "agent"]
+INTAKE_TITLE = "受付ルーム"
 
 
 @dataclass
@@ -100,8 +101,14 @@ def line_says(w: Wired, desk: LineDesk, customer: dict, message: dict) -> dict:
 
 
 def agent_rooms(w: Wired, agent=AGENTS[0]) -> list[dict]:
+    """The agent's CX Talk rooms of conversations (not the counter accounts' intake rooms)."""
     return [r for r in w.http.get("/_sandbox/rooms", params={"userId": agent.user_id}).json()
-            if r["kind"] == "group"]
+            if r["kind"] == "group" and not r["title"].startswith(INTAKE_TITLE)]
+
+
+def intake_rooms(w: Wired, agent=AGENTS[0]) -> list[dict]:
+    return [r for r in w.http.get("/_sandbox/rooms", params={"userId": agent.user_id}).json()
+            if r["kind"] == "group" and r["title"].startswith(INTAKE_TITLE)]
 
 
 def wait_room(w: Wired, title_part: str, timeout: float = 10) -> dict:
