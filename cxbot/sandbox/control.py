@@ -2,13 +2,15 @@
 sandbox's settings, injected faults and the platform request log, for every side.
 
     POST   /_sandbox/reset                clears LINE WORKS, LINE and mail (the SMTP catcher keeps running)
-    GET/POST /_sandbox/settings           {channelCreatePerMinute, expiresInAsString, allowHttpUrls,
-                                           callbackTimeout, maxBots}
+    GET/POST /_sandbox/settings           {apiCallsPerMinute, channelCreatePerMinute, rateLimitWindow,
+                                           timeScale, expiresInAsString, allowHttpUrls, callbackTimeout,
+                                           maxBots, ...} (settings.py)
     POST   /_sandbox/faults               {path (a glob), status, times?, method?, headers?, body?} (or an array)
     GET/DELETE /_sandbox/faults           the armed ones
     GET/DELETE /_sandbox/requests[?path=&method=&status=]   platform requests, LINE's included
 
-Each side's own setup, acts and logs: works/control.py, line/control.py, mail/control.py.
+Each side's own setup, acts and logs: works/control.py (there `GET/DELETE /_sandbox/rate`,
+the rate limits' counters), line/control.py, mail/control.py.
 """
 
 from __future__ import annotations

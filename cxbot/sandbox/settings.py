@@ -16,11 +16,21 @@ DEFAULT_BLOCKED_FILE_EXTENSIONS = ("bat", "cmd", "com", "cpl", "exe", "scr", "js
 # ("send"); file security restricts sending and receiving files in the services, which
 # may as well stop the file when it is uploaded ("upload"). The sandbox plays either.
 BLOCKED_FILE_CHECKS = ("send", "upload")
+# How a rate-limit window is read (works/limits.py). The docs say neither; "fixed" is the
+# default because `rateLimit-reset` is "seconds until reset", which names a moment the
+# whole counter restarts, as a fixed window does (a rolling one frees calls one by one).
+RATE_LIMIT_WINDOWS = ("fixed", "rolling")
 
 
 @dataclass
 class Settings:
+    # Per API operation, per tenant (reference §7.1); room creation has its own 10 instead.
+    api_calls_per_minute: int = 240
     channel_create_per_minute: int = 10
+    rate_limit_window: str = "fixed"
+    # k >= 1: the limits hold per 60/k wall seconds, so a benchmark plays a 30-minute
+    # surge in 30/k minutes; rateLimit-reset stays in wall seconds (what a client waits).
+    time_scale: float = 1.0
     expires_in_as_string: bool = True
     # The real platforms want https for callback, webhook, photo and image URLs. The
     # sandbox also accepts http for loopback hosts (a laptop demo); this switch
@@ -43,7 +53,10 @@ class Settings:
     max_file_bytes: int = 100 * 1024 * 1024
 
     FIELDS = {
+        "apiCallsPerMinute": ("api_calls_per_minute", int),
         "channelCreatePerMinute": ("channel_create_per_minute", int),
+        "rateLimitWindow": ("rate_limit_window", RATE_LIMIT_WINDOWS),
+        "timeScale": ("time_scale", (int, float)),
         "expiresInAsString": ("expires_in_as_string", bool),
         "allowHttpUrls": ("allow_http_urls", bool),
         "callbackTimeout": ("callback_timeout", (int, float)),
@@ -75,9 +88,13 @@ class Settings:
                 ok = isinstance(value, kind) and not isinstance(value, bool) and value >= 0
             if key == "expiredTokenStatus":
                 ok = ok and value in (401, 403)
+            if key == "timeScale":
+                ok = ok and value >= 1
             if not ok:
                 raise ValueError(f"setting {key!r} has the wrong type or value: {value!r}")
         for key, value in data.items():
             if self.FIELDS[key][1] is list:
                 value = [v.strip().lstrip(".").lower() for v in value]
+            if key == "timeScale":
+                value = float(value)
             setattr(self, self.FIELDS[key][0], value)

@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from flask import Flask, current_app, g, jsonify, request
 
 from .clock import now
+from .works.limits import operation
 
 PLATFORM_PREFIXES = ("/oauth2/", "/v1.0/", "/_upload/", "/_download/")
 
@@ -105,9 +106,9 @@ def fault_response(fault: Fault):
         resp = jsonify(body)
         resp.status_code = fault.status
     if fault.status == 429:
-        resp.headers["rateLimit-limit"] = "240"
-        resp.headers["rateLimit-remaining"] = "0"
-        resp.headers["rateLimit-reset"] = "60"
+        # The headers the platform's own 429 for this operation would carry (works/limits.py).
+        for name, value in current_app.world.works.rate.full_headers(operation()).items():
+            resp.headers[name] = str(value)
     for name, value in fault.headers.items():
         resp.headers[name] = str(value)
     return resp

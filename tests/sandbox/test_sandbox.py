@@ -9,6 +9,7 @@ import json
 import re
 import threading
 import time
+from datetime import datetime, timezone
 
 import httpx
 import jwt
@@ -328,8 +329,11 @@ def test_valid_message_is_recorded_in_the_room(sb):
 # --------------------------------------------------------------------------- channels
 
 
-def test_channel_creation_is_limited_to_10_a_minute(sb):
-    with freeze_time() as frozen:
+@pytest.mark.parametrize("window", ["fixed", "rolling"])
+def test_channel_creation_is_limited_to_10_a_minute(sb, window):
+    sb.client.post("/_sandbox/settings", json={"rateLimitWindow": window}).raise_for_status()
+    minute = datetime.fromtimestamp(time.time() // 60 * 60, timezone.utc)  # a fixed window's start
+    with freeze_time(minute) as frozen:
         for i in range(10):
             r = sb.api("POST", f"/bots/{BOT_ID}/channels", json={"members": ["agent-1"], "title": f"room {i}"})
             assert r.status_code == 201, r.text

@@ -9,14 +9,15 @@ parts cxbot uses, written from the platform's docs.
 Module map: model (the tenant's records and their JSON), state (world.works: the
 tables), api (plumbing the /v1.0 routes share), errors (the API's and the token
 endpoint's error shapes), validate (message limits), pressables (what a user can
-press), callbacks (signed delivery), acts (what a user does), control (/_sandbox).
+press), callbacks (signed delivery), acts (what a user does), limits (rate limits per API operation),
+control (/_sandbox).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import auth, bots, channels, control, files, messages, users
+from . import auth, bots, channels, control, files, limits, messages, users
 from .errors import ApiError, unrouted
 from .state import WorksWorld
 
@@ -24,6 +25,7 @@ API_PREFIX = "/v1.0"
 
 
 def install(app: Flask) -> None:
+    limits.install(app)
     app.register_blueprint(auth.bp)
     for module in (messages, bots, channels, users, files):
         app.register_blueprint(module.bp)

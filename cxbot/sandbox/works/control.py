@@ -1,6 +1,6 @@
 """The LINE WORKS part of the control API under `/_sandbox/`: set the tenant up (apps,
 users, bots as Developers Console registers them), act as a user, inspect what
-happened. JSON in, JSON out; errors are `{"error": "...", ...}` with a 4xx status.
+happened (rooms, callbacks, `GET /_sandbox/rate`: the rate limits' counters). JSON in, JSON out; errors are `{"error": "...", ...}` with a 4xx status.
 Reset, settings, faults and the request log are shared by every side: sandbox/control.py.
 
 Used by tests, by `cxbot demo` and by the chat page.
@@ -368,3 +368,20 @@ def state():
             "rooms": [w.room_json(r) for r in w.rooms.values()],
             "faults": [f.to_json() for f in w.world.traffic.armed()],
         })
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+@bp.get("/rate")
+def rate():
+    """The platform's view of its rate limits (limits.py), per operation: `limit`, `calls`
+    accepted, `rejected` (429s), `maxInWindow` (most accepted in one window of the current
+    reading), for benchmarks and tests. Emptied by `/_sandbox/reset` or `DELETE`."""
+    return jsonify(_works().rate.to_json())
+
+
+@bp.delete("/rate")
+def clear_rate():
+    _works().rate.reset()
+    return jsonify({"ok": True})

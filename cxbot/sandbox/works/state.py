@@ -1,5 +1,6 @@
 """The LINE WORKS side of the sandbox world, on `world.works`: the tenant's apps,
-users and bots, rooms, files, tokens, blocks, and the callback log.
+users and bots, rooms, files, tokens, blocks, the callback log, and the rate limits'
+counters (limits.py).
 
 It shares `world.lock` (an RLock: the werkzeug server is threaded, and cxbot calls
 back into the sandbox while the sandbox is delivering a callback to cxbot); every
@@ -11,12 +12,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections import deque
-
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from ..clock import now
 from .callbacks import Deliverer
+from .limits import RateLimiter
 from .model import (
     DEFAULT_DOMAIN_ID,
     AccessToken,
@@ -60,7 +60,7 @@ class WorksWorld:
             self.access_tokens: dict[str, AccessToken] = {}
             self.refresh_tokens: dict[str, RefreshToken] = {}
             self.callback_log: list[dict] = []
-            self.channel_creations: deque[float] = deque()
+            self.rate = RateLimiter(self)
             self.blocks: set[tuple[int, str]] = set()
             self._seq = 0
             self._next_bot_id = FIRST_BOT_ID
