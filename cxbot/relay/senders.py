@@ -13,7 +13,7 @@ import logging
 from sqlmodel import Session
 
 from cxbot.context import Context
-from cxbot.relay import outbox, room_posts, texts
+from cxbot.relay import mail_ack, outbox, room_posts, texts
 from cxbot.relay.channels import answer_senders
 from cxbot.relay.outbox import Failure
 from cxbot.storage.models import Contact, Conversation, CounterAccount, OutboxItem
@@ -24,6 +24,7 @@ SENDERS = {
     "room_create": room_posts.room_create,
     "room_post": room_posts.room_post,
     "admin_note": room_posts.admin_note,
+    mail_ack.ACTION: mail_ack.send,
     **answer_senders(),
 }
 
@@ -36,6 +37,10 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
     """After the last try: a visible 送信できませんでした note in the room; when the room itself
     could not be made, a note to the admins."""
     payload = json.loads(item.payload)
+    if item.action == mail_ack.ACTION:
+        # The customer's mail itself reaches the room: only the courtesy notice did not go.
+        log.warning("outbox %s busy notice by mail not sent: %s", item.id, failure.detail)
+        return
     if item.action == "admin_note" or payload.get("undeliverable_note") or failure.reason == "no_room":
         log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return
