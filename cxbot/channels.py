@@ -30,6 +30,10 @@ class Channel:
     # While unlinked, the customer's message gets the link's out-of-service reply (not mail,
     # whose automatic answers would be backscatter).
     answers_while_unlinked: bool = False
+    # During a surge (customers wait over a minute for a room), a new conversation's first
+    # message gets the link's busy notice: LINE through the free reply token, mail as one
+    # auto-reply. An inquiry bot's employee sees the bot's own room and needs none.
+    busy_notice: bool = False
     # Its conversations get a reply+<token> address that threads the customer's replies.
     reply_address: bool = False
     # The key, among the link's secrets, of the one the platform signs its webhooks with.
@@ -44,9 +48,9 @@ class Channel:
 
 
 LINE = Channel("line", webhook_path="line", title="channel_line", setup_flow="line_setup", answer_action="line_push",
-               answers_while_unlinked=True, signing_secret="channel_secret", verify_flow="line_setup")
+               answers_while_unlinked=True, busy_notice=True, signing_secret="channel_secret", verify_flow="line_setup")
 MAIL = Channel("mail", webhook_path="mail", title="channel_mail", setup_flow="mail_setup", answer_action="mail_send",
-               reply_address=True)
+               reply_address=True, busy_notice=True)
 WORKS_BOT = Channel("works_bot", webhook_path="works", title="channel_works_bot", setup_flow="works_bot_choose",
                     answer_action="works_send", answers_while_unlinked=True, signing_secret="bot_secret",
                     verify_flow="works_console")

@@ -10,6 +10,7 @@ from cxbot import channels
 from cxbot.desk import accounts, admins, links
 from cxbot.relay import channel_state
 from cxbot.works.client import WorksApiError
+from flows import busy_reply
 from flows.channel_delete import delete_channel
 from flows.steps import Button, Flow, Goto, Invalid, Step, Turn, register, within
 
@@ -299,9 +300,11 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
                   Button("unlink", action="unlink", when=_can_unlink),
                   Button("delete_info", action="delete", when=_configured),
                   Button("out_of_service", action="out_of_service", when=_has_out_of_service),
+                  Button("busy_reply", action="busy_reply", when=busy_reply.has_busy_reply),
                   Button("enter_bot_secret", action="secret", when=lambda t: t.data.get("bot_secret_missing"))),
          on={"setup": setup, "link": link_on, "unlink": lambda t, a: "confirm_unlink", "secret": enter_bot_secret,
-             "delete": lambda t, a: "confirm_delete", "out_of_service": lambda t, a: "out_of_service"}),
+             "delete": lambda t, a: "confirm_delete", "out_of_service": lambda t, a: "out_of_service",
+             "busy_reply": lambda t, a: "busy_reply"}),
     Step("confirm_unlink", "confirm_unlink", enter=enter_confirm_unlink, title="external_channels",
          buttons=(Button("unlink", action="yes"),), on={"yes": confirm_unlink}),
     Step("confirm_delete", "confirm_delete", title="external_channels",
@@ -313,5 +316,9 @@ register(Flow("accounts", "counter_accounts", cancel="closed", steps=(
          validate=validate_out_of_service, next=after_out_of_service, title="external_channels",
          buttons=(Button("out_of_service_reset", action="reset", when=lambda t: t.data.get("out_of_service_custom")),),
          on={"reset": reset_out_of_service}),
+    Step("busy_reply", "busy_reply", enter=busy_reply.enter, field="busy_reply_text", validate=busy_reply.validate,
+         next=busy_reply.after, title="external_channels",
+         buttons=(Button("busy_reply_reset", action="reset", when=lambda t: t.data.get("busy_reply_custom")),),
+         on={"reset": busy_reply.reset}),
 )))
 

@@ -186,3 +186,12 @@ def reply(
             maintype, subtype = "application", "octet-stream"
         msg.add_attachment(bytes(data), maintype=maintype, subtype=subtype, filename=filename)
     return msg
+
+
+def auto_reply(**fields) -> EmailMessage:
+    """An automatic answer (a notice no person wrote), threaded like `reply` (same fields), and
+    marked `Auto-Submitted: auto-replied` (RFC 3834 5) so that other robots (an out-of-office,
+    another helpdesk) do not answer it and start a loop."""
+    msg = reply(**fields)
+    msg["Auto-Submitted"] = "auto-replied"
+    return msg

@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,11 @@ class Sender:
     source_id: str
     display_name: str
     link_token: str | None
+
+
+# Called in the transaction that opens a conversation during a surge, with the conversation
+# marked busy_ack_at: what the channel queues there goes before the room's creation.
+OnBusy = Callable[[Session, "Conversation"], None]
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,11 @@ def _link_info(s: Session, token: str | None) -> dict:
 
 
 def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
-                      subject: str = "") -> tuple[Conversation, bool]:
+                      subject: str = "", on_busy: OnBusy | None = None) -> tuple[Conversation, bool]:
     """The contact's open conversation, or a new one: in the contact's room when they had one
-    (after a separator post), else with its room queued. Call inside a session."""
+    (after a separator post), else with its room queued. A new one that must wait for its room
+    during a surge is marked busy_ack_at and given to `on_busy` (once: only here is a
+    conversation opened). Call inside a session."""
     contact = None
     if is_postgres(s.get_bind()):
         # The row lock serialises routing per contact. SQLite's write transaction already
@@ -115,13 +123,17 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     now = time.time()
     customer = contact.display_name or contact.source_id
     room = _previous_room(s, contact.id)
+    # Only a conversation that will queue for its room waits: a returning customer's has one.
+    busy = on_busy is not None and room is None and room_queue.in_surge(ctx, s)
     conv = Conversation(contact_id=contact.id, counter_account_id=account.id, kind=who.kind,
                         link_token=who.link_token, title=texts.room_title(ctx, who.kind, customer, account.name),
                         subject=subject[:998], room_channel_id=room,
                         reply_token=secrets.token_hex(12) if channels.get(who.kind).reply_address else None,
-                        created_at=now, updated_at=now)
+                        created_at=now, updated_at=now, busy_ack_at=now if busy else None)
     s.add(conv)
     s.flush()
+    if busy:
+        on_busy(s, conv)
     if room is None:
         outbox.enqueue(s, conv.id, "room_create", {}, status=room_queue.status_for_new(ctx, s))
     outbox.enqueue(s, conv.id, "room_post", {"text": room_header(s, ctx, conv, contact, account,
@@ -144,13 +156,14 @@ def room_header(s: Session, ctx: Context, conv: Conversation, contact: Contact |
 
 def record_inbound(ctx: Context, who: Sender, *, text: str = "", source_id: str | None = None,
                    attachments: list[dict] | None = None, subject: str = "", room_text: str | None = None,
-                   mail_ids: dict | None = None, known: KnownContact | None = None) -> Conversation:
+                   mail_ids: dict | None = None, known: KnownContact | None = None,
+                   on_busy: OnBusy | None = None) -> Conversation:
     """A customer's message: stored, its post to the room queued and the event it came
-    from marked handled, in one transaction."""
+    from marked handled, in one transaction (`on_busy`: see open_conversation)."""
     contact_id = _contact(ctx, who, known)
     source_id = source_id or inbox.origin()
     with ctx.db.session() as s:
-        conv, _ = open_conversation(s, ctx, contact_id, who, subject)
+        conv, _ = open_conversation(s, ctx, contact_id, who, subject, on_busy)
         # Within a stored event the message commits with the event's "done" (finish_in), so
         # only a message reaching here some other way can have been recorded already.
         if source_id and inbox.current_event.get() is None and already_recorded(s, conv.id, "in", source_id):

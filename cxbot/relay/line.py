@@ -14,8 +14,10 @@ from cxbot.context import Context
 from cxbot.desk import links, media
 from cxbot.line import messages as line_messages
 from cxbot.line.client import LineApiError, LineClient
-from cxbot.relay import channel_state
+from cxbot.relay import busy, channel_state
 from cxbot.relay.conversations import (
+    KnownContact,
+    OnBusy,
     Sender,
     known_contact,
     note_in_room,
@@ -116,21 +118,34 @@ def _download(ctx: Context, client: LineClient, message: dict) -> tuple[dict | N
 REPLY_TOKEN_MAX_AGE = 20 * 60.0
 
 
-def reply_out_of_service(ctx: Context, link, event: dict) -> None:
-    """連携解除: the customer's message gets the link's out-of-service text through its reply
-    token (free, unlike a push). Too late or refused, it is logged: never pushed instead."""
+def _reply_text(ctx: Context, link, event: dict, text: str, what: str) -> bool:
+    """`text` through the event's reply token (free, unlike a push); whether it went. Too late
+    or refused, it is logged: never pushed instead."""
     token = event.get("replyToken")
     if event.get("type") != "message" or not token:
-        return
+        return False
     age = time.time() - (event.get("timestamp") or 0) / 1000
     if age > REPLY_TOKEN_MAX_AGE:
-        log.info("no out-of-service reply: the event is %.0f s old, past its reply token", age)
-        return
-    text = channel_state.out_of_service_text(ctx, LINE.kind, links.info(link))
+        log.info("no %s reply: the event is %.0f s old, past its reply token", what, age)
+        return False
     try:
         line_client(ctx, link, attempts=2, backoff_max=2.0).reply(token, [line_messages.text(text)])
     except LineApiError as exc:
-        log.warning("out-of-service reply not sent (%s %s)", exc.status, exc.message)
+        log.warning("%s reply not sent (%s %s)", what, exc.status, exc.message)
+        return False
+    return True
+
+
+def reply_out_of_service(ctx: Context, link, event: dict) -> None:
+    """連携解除: the customer's message gets the link's out-of-service text through its reply token."""
+    _reply_text(ctx, link, event, channel_state.out_of_service_text(ctx, LINE.kind, links.info(link)),
+                "out-of-service")
+
+
+def reply_busy(ctx: Context, link, event: dict) -> bool:
+    """A surge: the first message of a new conversation gets the link's busy text through its
+    reply token (the conversation was marked in the transaction that opened it, so at most once)."""
+    return _reply_text(ctx, link, event, busy.text(ctx, LINE.kind, links.info(link)), "busy")
 
 
 def sender_of(body: str) -> str:
@@ -178,26 +193,38 @@ def handle(ctx: Context, body: str, link_token: str | None = None) -> None:
         return
     if kind != "message":
         return
-    message = event["message"]
+    # The message that opens a conversation during a surge is answered with the busy text,
+    # after its transaction committed (a rolled-back one marked nothing and says nothing).
+    opened_busy: list[int] = []
+    _message(ctx, client, who, known, event["message"], lambda _s, conv: opened_busy.append(conv.id))
+    if opened_busy:
+        reply_busy(ctx, link, event)
+
+
+def _message(ctx: Context, client: LineClient, who: Sender, known: KnownContact | None, message: dict,
+             on_busy: OnBusy) -> None:
+    """A customer's message into their conversation, as the room shows it."""
+    t = ctx.texts
     mtype = message.get("type")
     if mtype == "text":
-        record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known)
+        record_inbound(ctx, who, text=message.get("text", ""), source_id=message.get("id"), known=known,
+                       on_busy=on_busy)
     elif mtype in MEDIA_TYPES:
         stored, missing = _download(ctx, client, message)
         provider = message.get("contentProvider") or {}
         record_inbound(ctx, who, source_id=message.get("id"), attachments=[stored] if stored else [],
                        room_text=t.render("relay/inbound_media", customer=who.display_name or who.source_id,
                                           kind=mtype, missing=missing, url=provider.get("originalContentUrl", ""),
-                                          name=message.get("fileName", "")), known=known)
+                                          name=message.get("fileName", "")), known=known, on_busy=on_busy)
     elif mtype == "sticker":
         record_inbound(ctx, who, source_id=message.get("id"),
                        text=t.render("relay/sticker", keywords=", ".join(message.get("keywords") or [])[:100]),
-                       known=known)
+                       known=known, on_busy=on_busy)
     elif mtype == "location":
         record_inbound(ctx, who, source_id=message.get("id"),
                        text=t.render("relay/location", title=message.get("title", ""),
                                      address=message.get("address", ""), latitude=message.get("latitude"),
-                                     longitude=message.get("longitude")), known=known)
+                                     longitude=message.get("longitude")), known=known, on_busy=on_busy)
     else:
         record_inbound(ctx, who, source_id=message.get("id"), text=t.render("relay/unsupported", kind=mtype),
-                       known=known)
+                       known=known, on_busy=on_busy)

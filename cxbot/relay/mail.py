@@ -37,7 +37,7 @@ from cxbot.desk.admins import lookup_user
 from cxbot.mail import smtp
 from cxbot.mail.compose import Quote, is_own_message_id, new_message_id, reply
 from cxbot.mail.parse import ParsedMail, parse
-from cxbot.relay import outbox
+from cxbot.relay import mail_ack, outbox
 from cxbot.relay.conversations import Sender, record_inbound
 from cxbot.relay.delivery import linked
 from cxbot.relay.outbox import Failure
@@ -176,7 +176,8 @@ def handle(ctx: Context, body: str, _link_token: str | None = None) -> None:
     record_inbound(ctx, who, text=text, source_id=mail.message_id, attachments=attachments, subject=subject,
                    room_text=ctx.texts.render("relay/inbound_mail", customer=mail.from_name or sender,
                                               address=sender, subject=subject, text=text),
-                   mail_ids={"message_id": mail.message_id, "references": list(mail.references)})
+                   mail_ids={"message_id": mail.message_id, "references": list(mail.references)},
+                   on_busy=mail_ack.queue(mail) if mail_ack.wanted(ctx, mail) else None)
 
 
 def mail_domains(ctx: Context) -> set[str]:

@@ -14,7 +14,7 @@ import time
 from sqlmodel import Session
 
 from cxbot.context import Context
-from cxbot.relay import coalesce, intake, outbox, room_posts, texts
+from cxbot.relay import coalesce, intake, mail_ack, outbox, room_posts, texts
 from cxbot.relay.channels import answer_senders
 from cxbot.relay.delivery import WORKS_TEXT_MAX
 from cxbot.relay.outbox import Failure
@@ -29,6 +29,7 @@ SENDERS = {
     "admin_note": room_posts.admin_note,
     "intake_create": intake.intake_create,
     "intake_post": intake.intake_post,
+    mail_ack.ACTION: mail_ack.send,
     **answer_senders(),
 }
 
@@ -90,7 +91,11 @@ def on_dead(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> Non
     """After the last try: a visible 送信できませんでした note in the room; when the room itself
     could not be made, a note to the admins."""
     payload = json.loads(item.payload)
-    if (item.conversation_id is None or payload.get("undeliverable_note") or failure.reason == "no_room"):
+    if item.action == mail_ack.ACTION:
+        # The customer's mail itself reaches the room: only the courtesy notice did not go.
+        log.warning("outbox %s busy notice by mail not sent: %s", item.id, failure.detail)
+        return
+    if item.conversation_id is None or payload.get("undeliverable_note") or failure.reason == "no_room":
         # A note to the admins, or the intake room: nobody else to tell.
         log.error("outbox %s %s gave up: %s", item.id, item.action, failure.detail)
         return

@@ -236,6 +236,9 @@ class Conversation(SQLModel, table=True):
     created_at: float
     updated_at: float
     closed_at: Optional[float] = None
+    # When the customer was told cxbot is busy (a surge; relay.busy): set with the
+    # conversation's opening, so the notice goes at most once however often the event is retried.
+    busy_ack_at: Optional[float] = None
 
 
 class Message(SQLModel, table=True):

@@ -114,6 +114,8 @@ def test_every_step_of_every_flow_has_back_and_cancel(chat, world):
     walk.press("戻る")
     walk.press("受付停止中の返信")
     walk.press("戻る")
+    walk.press("混雑時の自動返信")
+    walk.press("戻る")
     walk.press("戻る")  # the channel menu of the counter account
     walk.press("メール")
     walk.press("設定")
