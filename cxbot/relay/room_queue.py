@@ -17,6 +17,8 @@ from cxbot.context import Context
 from cxbot.storage.models import OutboxItem
 
 QUEUED = ("pending", "sending")
+# A queue that takes longer than this to clear at the room budget is a surge.
+SURGE_MINUTES = 1.0
 
 
 def length(s: Session) -> int:
@@ -25,14 +27,18 @@ def length(s: Session) -> int:
                       .where(OutboxItem.action == "room_create", OutboxItem.status.in_(QUEUED))).one())
 
 
-def minutes(ctx: Context, s: Session) -> float:
-    """How long the room queue takes to clear at the room budget."""
+def minutes(ctx: Context, s: Session | None = None) -> float:
+    """How long the room queue takes to clear at the room budget; in the caller's session
+    when given (its transaction sees its own rows), else in a read of its own."""
+    if s is None:
+        with ctx.db.read() as own:
+            return length(own) / ctx.settings.works_rooms_per_min
     return length(s) / ctx.settings.works_rooms_per_min
 
 
-def in_surge(ctx: Context, s: Session) -> bool:
-    """More than a minute of rooms to make: customers hear that it will take a while."""
-    return minutes(ctx, s) > 1.0
+def in_surge(ctx: Context, s: Session | None = None) -> bool:
+    """More than a minute of rooms to make: customers hear that it will take a while (relay/busy.py)."""
+    return minutes(ctx, s) > SURGE_MINUTES
 
 
 def bound(ctx: Context) -> int:

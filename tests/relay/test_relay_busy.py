@@ -3,7 +3,8 @@ wait over a minute for a room of their own, a LINE customer's first message is a
 through its reply token and a mail customer gets one auto-reply.
 
 The surge is real: LINE WORKS (the sandbox) allows one room creation a minute and cxbot's
-room budget says so (works_rooms_per_min=1), so the rooms of several new customers queue.
+room budget two (works_rooms_per_min=2: a customer's room and an intake room in the first
+minute), so the rooms of several new customers queue.
 The first test runs before any surge (a module's world is fresh on every worker)."""
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def catcher():
 
 @pytest.fixture(scope="module")
 def w(tmp_path_factory, catcher):
-    with shared_world(tmp_path_factory.mktemp("busy"), outbox_backoff=0.02, works_rooms_per_min=1,
+    with shared_world(tmp_path_factory.mktemp("busy"), outbox_backoff=0.02, works_rooms_per_min=2,
                       smtp_url=f"smtp://127.0.0.1:{catcher.server.port}") as world:
         yield world
 
@@ -137,7 +138,7 @@ def outbox_settled(w) -> None:
 
 
 def test_without_a_surge_nobody_hears_the_busy_reply_and_a_returning_customer_none_in_one(w, catcher):
-    assert not room_queue.in_surge(w.ctx) and room_queue.room_queue_minutes(w.ctx) == 0
+    assert not room_queue.in_surge(w.ctx) and room_queue.minutes(w.ctx) == 0
     desk = line_desk(w, customers=1, names=(unique("平常客"),), account=unique("平常窓口"))
     customer = desk.customers[0]
     line_says(w, desk, customer, {"type": "text", "text": "こんにちは"})
@@ -166,7 +167,7 @@ def test_without_a_surge_nobody_hears_the_busy_reply_and_a_returning_customer_no
 
 def test_during_a_surge_a_new_line_customer_hears_back_once_through_the_reply_token(w, surge):
     with w.ctx.db.read() as s:
-        waiting, minutes = room_queue.waiting_for_room(s), room_queue.room_queue_minutes(w.ctx, s)
+        waiting, minutes = room_queue.length(s), room_queue.minutes(w.ctx, s)
     assert minutes > 1 and minutes == waiting / w.ctx.settings.works_rooms_per_min
     desk = line_desk(w, customers=1, names=(unique("急ぎ客"),), account=unique("急ぎ窓口"))
     customer = desk.customers[0]
