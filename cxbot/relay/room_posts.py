@@ -6,6 +6,7 @@ from __future__ import annotations
 from cxbot.context import Context
 from cxbot.desk.accounts import agents
 from cxbot.desk.admins import lookup_user
+from cxbot.relay import room_queue
 from cxbot.relay.conversations import room_header
 from cxbot.relay.delivery import WORKS_TEXT_MAX, chunks, send_through_works, works_call
 from cxbot.relay.outbox import Failure
@@ -42,6 +43,8 @@ def admin_note(ctx: Context, item: OutboxItem, payload: dict) -> None:
 
 def room_create(ctx: Context, item: OutboxItem, payload: dict) -> None:
     _ensure_room(ctx, item.conversation_id)
+    with ctx.db.session() as s:
+        room_queue.release(ctx, s)  # the queue shortened: the next parked conversation may join it
 
 
 def _ensure_room(ctx: Context, conversation_id: int) -> str:
