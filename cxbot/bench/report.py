@@ -13,6 +13,15 @@ def _ingest_row(name: str, x: dict) -> str:
             f"{x['server_cpu_ms_per_request']:>12.3f}{cores:>21}")
 
 
+def _platform_row(relay: dict, setup: dict) -> str:
+    p = relay.get("platform") or {}
+    if not p:
+        return "   (LINE WORKS' rate limits not read)"
+    return (f"   LINE WORKS at time scale {setup['time_scale']:g} (its minute = {p['window_s']:g} s): room posts"
+            f" {p['posts_max_in_window']} in its busiest minute, limit {p['limit']}"
+            f" ({p['posts_max_in_window'] / p['limit']:.0%}); 429s {p['rejected']}")
+
+
 def table(f: dict) -> str:
     s, ing, ack, relay, rss = f["setup"], f["ingest"], f["ack"], f["relay"], f["rss"]
     cx, bare = ing["cxbot"], ing["bare_flask"]
@@ -42,6 +51,7 @@ def table(f: dict) -> str:
         f"      target p99 < {relay['target_p99_ms']:g} ms   {_mark(relay['pass'])}",
         f"   ack meanwhile: p50 {relay['ack_p50_ms']:.2f} ms, p99 {relay['ack_p99_ms']:.2f} ms"
         f"   (sender lag p99 {relay['sender_lag_p99_ms']:.2f} ms)",
+        _platform_row(relay, s),
         "   rooms opened in a warm-up before timing"
         + ("; sandbox channelCreatePerMinute raised for it" if relay["room_limit_raised"] else
            " (within LINE WORKS' 10 rooms/minute, limit left as is)"),

@@ -45,6 +45,11 @@ TARGET_ACK_P99_MS = 50.0
 TARGET_RELAY_P99_MS = 300.0
 TARGET_RSS_MB = 150.0
 HOST = "127.0.0.1"
+# LINE WORKS allows 240 posts a minute per operation (reference §7.1): 100 messages a second
+# would be 25 times that. The bench runs the platform's limits at this time scale (the
+# sandbox counts per 60/k s, cxbot's budget too), so the relay it measures is one the
+# platform would accept: the CPU and latency are ours, the rate is the platform's × k.
+TIME_SCALE = 30.0
 
 
 @dataclass
@@ -135,8 +140,9 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
         web_url = f"http://{HOST}:{port}"
         tenant = seed_sandbox(sandbox.url, f"{web_url}/callback")
         database_url = opts.database_url or f"sqlite:///{workdir / 'cxbot.db'}"
+        http.post("/_sandbox/settings", json={"timeScale": TIME_SCALE}).raise_for_status()
         settings = demo_settings(tenant, sandbox.url, web_url, workdir / "instance", database_url,
-                                 secret_key=generate_key())
+                                 secret_key=generate_key()).with_overrides(works_rate_window=60.0 / TIME_SCALE)
         ctx = build(settings)
         desk = stage.make_desk(ctx, http, opts.customers)
         env = stage.subprocess_env(settings)
@@ -173,6 +179,7 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
         say(f"relay: {opts.rate_relay:g} messages/s for {opts.duration:g}s over {rooms} rooms ...")
         relay = open_loop(HOST, port, path, line_events(), opts.rate_relay, opts.duration)
         seen = stage.collect_relay(http, relay.sent_at, timeout=30 + opts.duration)
+        platform = http.get("/_sandbox/rate").raise_for_status().json()
         _rss(rss, "cxbot gunicorn", web, True)
         _rss(rss, "cxbot worker", worker, True)
         worker.stop()
@@ -186,9 +193,11 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
             "database": make_url(database_url).render_as_string(hide_password=True) if opts.database_url
             else "SQLite, a fresh file in a temp dir",
             "worker": "`cxbot worker` subprocess (the Procfile's worker); web in gunicorn",
-            "customers": len(desk.customers), "quick": opts.quick,
+            "customers": len(desk.customers), "quick": opts.quick, "time_scale": TIME_SCALE,
         }
-        return _figures(opts, setup, ingest, baseline, ack, relay, seen, rooms, raised, retired, rss)
+        figures = _figures(opts, setup, ingest, baseline, ack, relay, seen, rooms, raised, retired, rss)
+        figures["relay"]["platform"] = stage.platform_use(platform, settings)
+        return figures
     finally:
         for child in reversed(children):
             child.stop()

@@ -16,6 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import select
 
 from cxbot import config
+from cxbot.base.i18n import texts
 from cxbot.base.serving import free_port
 from cxbot.base.waiting import wait_for
 from cxbot.context import Context
@@ -44,7 +45,8 @@ def subprocess_env(settings: config.Settings) -> dict[str, str]:
     env.update(config.to_environ(settings, (
         "public_url", "secret_key", "works_api_url", "works_auth_url", "line_api_url", "line_data_url",
         "works_client_id", "works_client_secret", "works_service_account", "works_private_key",
-        "works_bot_id", "works_bot_secret", "works_domain_id", "locale")))
+        "works_bot_id", "works_bot_secret", "works_domain_id", "locale",
+        "works_rate_per_min", "works_rooms_per_min", "works_rate_window")))
     env["CXBOT_DATABASE_URL"] = settings.effective_database_url
     env["CXBOT_INSTANCE_PATH"] = str(settings.instance_path)
     env["CXBOT_ADMINS"] = ",".join(settings.admins)
@@ -87,7 +89,20 @@ def heartbeat_of(ctx: Context, pid: int) -> bool:
 
 
 def group_rooms(http: httpx.Client) -> list[dict]:
-    return [r for r in http.get("/_sandbox/rooms").raise_for_status().json() if r["kind"] == "group"]
+    """The conversations' rooms (not the counter account's intake room)."""
+    return [r for r in http.get("/_sandbox/rooms").raise_for_status().json()
+            if r["kind"] == "group" and not r["title"].startswith(texts("ja").render("relay/intake_title", account=""))]
+
+
+def platform_use(rate: dict, settings: config.Settings) -> dict:
+    """What LINE WORKS (the sandbox) counted of the room posts: the most in one of its windows
+    against the limit, and the 429s."""
+    posts = {op: x for op, x in rate["operations"].items() if op.startswith("POST") and op.endswith("/messages")
+             and "/channels/" in op}
+    most = max((x["maxInWindow"] for x in posts.values()), default=0)
+    return {"posts_max_in_window": most, "limit": settings.works_rate_per_min,
+            "rejected": sum(x["rejected"] for x in rate["operations"].values()),
+            "window_s": rate["windowSeconds"], "time_scale": rate["timeScale"]}
 
 
 def settled(ctx: Context, desk: Desk) -> bool:
