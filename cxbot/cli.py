@@ -200,32 +200,47 @@ def demo(port: int, sandbox_port: int, smtp_port: int, empty: bool) -> None:
               help="requests/s for the ack latency")
 @click.option("--rate-relay", default=100.0, show_default=True, type=click.FloatRange(min=1),
               help="messages/s for the relay latency")
-@click.option("--customers", default=8, show_default=True, type=click.IntRange(min=1, max=100),
-              help="LINE customers (one room each)")
+@click.option("--customers", default=None, type=click.IntRange(min=1, max=2000),
+              help="LINE customers, one room each [default: 8; 300 with --surge]")
 @click.option("--database-url", default="", help="SQLAlchemy URL of a scratch database (it gets bench data)")
 @click.option("--quick", is_flag=True, help="a few seconds in all, for smoke tests")
+@click.option("--surge", is_flag=True, help="a LINE broadcast's answers within LINE WORKS' rate limits instead")
+@click.option("--mail", default=20, show_default=True, type=click.IntRange(min=0), help="--surge: mail customers")
+@click.option("--answers", default=50, show_default=True, type=click.IntRange(min=0),
+              help="--surge: conversations agents answer")
+@click.option("--time-scale", default=10.0, show_default=True, type=click.FloatRange(min=1),
+              help="--surge: LINE WORKS' minute lasts 60/k seconds")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1, max=8),
+              help="--surge: `cxbot worker` processes sharing the budget")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as one JSON object")
-def bench(duration: float, concurrency: int, rate_ack: float, rate_relay: float, customers: int,
-          database_url: str, quick: bool, as_json: bool) -> None:
+def bench(duration: float, concurrency: int, rate_ack: float, rate_relay: float, customers: int | None,
+          database_url: str, quick: bool, surge: bool, mail: int, answers: int, time_scale: float, workers: int,
+          as_json: bool) -> None:
     import json
 
     from cxbot.bench import Options, run
-    from cxbot.bench.report import table
+    from cxbot.bench.report import surge_table, table
+    from cxbot.bench.surge import SurgeOptions, run_surge
 
     def on_term(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    opts = Options(duration=duration, concurrency=concurrency, rate_ack=rate_ack, rate_relay=rate_relay,
-                   database_url=database_url, customers=customers, quick=quick)
+    say = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
-        figures = run(opts, say=lambda m: click.echo(m, err=True))
+        if surge:
+            figures = run_surge(SurgeOptions(customers=customers or 300, mail=mail, answers=answers,
+                                             time_scale=time_scale, workers=workers, database_url=database_url), say)
+        else:
+            figures = run(Options(duration=duration, concurrency=concurrency, rate_ack=rate_ack, rate_relay=rate_relay,
+                                  database_url=database_url, customers=min(customers or 8, 100), quick=quick), say)
     except KeyboardInterrupt:
         click.echo("interrupted; subprocesses stopped", err=True)
         sys.exit(130)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else table(figures))
+    shown = surge_table(figures) if surge else table(figures)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else shown)
 
 
 if __name__ == "__main__":

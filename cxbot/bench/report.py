@@ -65,3 +65,40 @@ def table(f: dict) -> str:
         for sample in stats.get("error_samples") or []:
             lines.append(f"   ! {name}: {sample}")
     return "\n".join(lines)
+
+
+def surge_table(f: dict) -> str:
+    """`cxbot bench --surge`: each figure in platform time beside its floor or target."""
+    s, v, own, b, rl, p, d, a = (f[x] for x in ("setup", "visible", "own_room", "budget", "rate_limited", "posts",
+                                                "delivery", "answers"))
+    lines = [
+        f"cxbot bench --surge — {s['cpus']} CPUs, {s['workers']} worker process(es), time scale {s['time_scale']:g}"
+        f" (LINE WORKS' minute lasts {60 / s['time_scale']:g} s here; figures in platform time)",
+        f"  database: {s['database']}",
+        f"  {s['customers']} new LINE customers within {s['over_s']:g} s (1 to 4 messages each) + {s['mail']} mail"
+        f" customers; agents answer {s['answers']}; {s['wall_s']:g} s of wall time"
+        + ("" if f["complete"] else "   (stopped before every customer had a room)"),
+        "",
+        f"1. Visible to an agent (intake room or own room): max {v['max_s']:g} s, p95 {v['p95_s']:g} s"
+        f"   target max <= {v['target_s']:g} s   {_mark(v['pass'])}",
+        f"      of which cxbot's own work until the conversation opened: p95 {v.get('opened_p95_s', 0):g} s,"
+        f" max {v.get('opened_max_s', 0):g} s (wall × {s['time_scale']:g}: it is not sped up)",
+        f"2. Every customer in an own room after {own['every_s'] / 60:.1f} min; floor {own['floor_s'] / 60:.1f} min"
+        f" (rooms needed / {b['limit']} a minute) = {own['ratio']:.2f}x   target <= {own['target_ratio']:g}x"
+        f"   {_mark(own['pass'])}   (p95 customer {own['p95_s'] / 60:.1f} min)",
+        f"3. Room creations {b['rooms_per_min']:g}/min of {b['limit']}/min while the queue lasted ="
+        f" {b['utilisation']:.0%}   target >= {b['target']:.0%}   {_mark(b['pass'])}",
+    ]
+    for op, x in b["busiest"].items():
+        lines.append(f"      {op:52} busiest minute {x['max_in_window']:>4} of {x['limit']}")
+    lines += [
+        f"4. 429s: {rl['429']} of {rl['calls']} LINE WORKS calls ({rl['share']:.2%})   target <= {rl['target_share']:.0%}"
+        f"   {_mark(rl['pass'])}",
+        f"5. Room posts per relayed message: {p['room_posts']} posts / {p['messages']} messages = {p['per_message']:.2f}"
+        f"   target <= {p['target']:g}   {_mark(p['pass'])}",
+        f"6. Lost {d['lost']}, out of order {d['out_of_order']}   target 0 and 0   {_mark(d['pass'])}",
+        f"7. Agents' answers during the surge: {a['answered']}/{a['asked']} reached LINE, p50 {a['p50_s']:g} s,"
+        f" p99 {a['p99_s']:g} s (wall: answers spend no LINE WORKS budget)   target p99 < {a['target_p99_s']:g} s"
+        f"   {_mark(a['pass'])}",
+    ]
+    return "\n".join(lines)

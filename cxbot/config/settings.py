@@ -105,8 +105,8 @@ class Settings(BaseSettings):
         "bat", "cmd", "com", "cpl", "exe", "scr", "js", "vbs", "wsf", "hta")
     works_file_max_bytes: Annotated[int, AfterValidator(v.between(1, math.inf, "bytes"))] = 100 * 1024 * 1024
     # LINE WORKS' rate limits, counted per tenant across every process and host (reference
-    # §7.1): each API operation allows this many calls a minute (240 on the Standard and
-    # Advanced plans; a Free-plan tenant sets 60), and room creation this many whatever the plan.
+    # §7.1; jp/docs/rate-limits): each API operation allows this many calls a minute (240 on
+    # the Standard and Advanced plans, 60 on Free), and room creation this many whatever the plan.
     works_rate_per_min: Annotated[int, AfterValidator(v.between(1, math.inf, "calls a minute"))] = 240
     works_rooms_per_min: Annotated[int, AfterValidator(v.between(1, math.inf, "rooms a minute"))] = 10
     # The platform's minute in seconds: only a benchmark against the sandbox at a time scale

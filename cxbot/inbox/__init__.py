@@ -100,10 +100,11 @@ class Inbox:
         return self.spool.take(lambda rows: table.insert(self.db, rows))
 
     def claim(self, sources: Iterable[str], limit: int = 5, lease: float = LEASE_SECONDS,
-              look: bool = True) -> list[Claimed]:
-        """Lease up to `limit` due events of the given sources (those this worker can handle).
-        `look=False` skips the lock-free look first, for a worker that knows there is work."""
-        return table.claim(self.db, sources, limit, lease, look)
+              look: bool = True, first: tuple[str, ...] = ()) -> list[Claimed]:
+        """Lease up to `limit` due events of the given sources (those this worker can handle),
+        those of the sources in `first` before the others. `look=False` skips the lock-free
+        look first, for a worker that knows there is work."""
+        return table.claim(self.db, sources, limit, lease, look, first)
 
     def finish(self, event_id: int) -> None:
         with self.db.session() as s:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -59,7 +59,8 @@ def is_known_sqlite(db: Database, key: str) -> bool:
         conn.close()
 
 
-def claim(db: Database, sources: Iterable[str], limit: int, lease: float, look: bool) -> list[Claimed]:
+def claim(db: Database, sources: Iterable[str], limit: int, lease: float, look: bool,
+          first: tuple[str, ...] = ()) -> list[Claimed]:
     now = time.time()
     sources = list(sources)
     unfinished = InboundEvent.status.in_(_UNFINISHED)
@@ -78,7 +79,7 @@ def claim(db: Database, sources: Iterable[str], limit: int, lease: float, look: 
             .where(InboundEvent.id.in_(heads), unfinished)
             .where(InboundEvent.source.in_(sources))
             .where(InboundEvent.not_before <= now)
-            .order_by(InboundEvent.id)
+            .order_by(*([case((InboundEvent.source.in_(first), 0), else_=1)] if first else []), InboundEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

@@ -2,9 +2,9 @@
 
 LINE WORKS makes 10 rooms a minute, so a surge of new customers waits for rooms of
 their own. Meanwhile the account's intake room, made once with its agents, lists who
-waits: one post per look (the scheduler's, every few seconds) when someone new has
-waited a moment, with the channel, the first message, how long they waited and when
-their room should come. An agent types `/対応 N` (`/take N`) there and that
+waits: one post per look (the scheduler's, every few seconds) of those who began to wait
+since the last (each once), with the channel, the first message, how long they waited
+and when their room should come; the head of the queue again while nobody new comes. An agent types `/対応 N` (`/take N`) there and that
 conversation's room is made next, parked or not (relay/room_queue.py).
 
 The intake room's own creation and posts go through the outbox like any room's, ahead of
@@ -31,10 +31,16 @@ from cxbot.works.events import Event, MessageEvent, TextContent
 
 # A conversation without a room this long is listed (most get theirs sooner, and an agent
 # need not read of them); the scheduler looks this often, so a customer is seen within both.
+# Seconds of the platform's clock: a benchmark at a time scale (CXBOT_WORKS_RATE_WINDOW
+# below 60) shortens them with the platform's minute.
 SHOW_AFTER = 5.0
 LOOK_EVERY = 10.0
 # While people wait, the list is posted again this often so that its times stay true.
 REFRESH = 300.0
+
+
+def platform_seconds(ctx: Context, seconds: float) -> float:
+    return seconds * ctx.settings.works_rate_window / 60.0
 LIST_MOST = 15  # entries one post lists; the rest are counted
 TAKE = re.compile(r"^\s*(?:/対応|/take)\s*#?(\d+)\s*$", re.IGNORECASE)
 
@@ -77,32 +83,38 @@ def waiting(s: Session, account_id: int) -> list[tuple[Conversation, OutboxItem]
 
 
 def _post_list(ctx: Context, s: Session, account: CounterAccount) -> bool:
+    """The customers who began waiting since the last list, each once, and how many wait in
+    all; while nobody new comes, the head of the queue again every REFRESH."""
     now = time.time()
     rows = waiting(s, account.id)
-    seen = [(conv, row) for conv, row in rows if now - conv.created_at >= SHOW_AFTER]
+    seen = [(conv, row) for conv, row in rows if now - conv.created_at >= platform_seconds(ctx, SHOW_AFTER)]
     if not seen:
         return False
     newest = max(conv.created_at for conv, _ in seen)
-    if newest <= account.intake_shown_until and now - account.intake_posted_at < REFRESH:
+    fresh = [(conv, row) for conv, row in seen if conv.created_at > account.intake_shown_until]
+    if not fresh and now - account.intake_posted_at < platform_seconds(ctx, REFRESH):
         return False
     # Claimed like a lease: another process looking at once finds the list posted.
     done = s.connection().execute(
         update(CounterAccount).where(CounterAccount.id == account.id,
                                      CounterAccount.intake_shown_until == account.intake_shown_until)
-        .values(intake_shown_until=newest, intake_posted_at=now))
+        .values(intake_shown_until=max(newest, account.intake_shown_until), intake_posted_at=now))
     if done.rowcount != 1:
         return False
-    outbox.enqueue(s, None, "intake_post", {"account_id": account.id, "text": _list_text(ctx, s, rows, now)})
+    shown = {conv.id for conv, _ in (fresh or seen[:LIST_MOST])}
+    outbox.enqueue(s, None, "intake_post", {"account_id": account.id,
+                                            "text": _list_text(ctx, s, rows, shown, now, again=not fresh)})
     return True
 
 
-def _list_text(ctx: Context, s: Session, rows: list[tuple[Conversation, OutboxItem]], now: float) -> str:
+def _list_text(ctx: Context, s: Session, rows: list[tuple[Conversation, OutboxItem]], shown: set[int],
+               now: float, again: bool) -> str:
     per_min = ctx.settings.works_rooms_per_min
     entries, queued = [], 0
     for conv, row in rows:
         if row.status != "held":
             queued += 1
-        if len(entries) >= LIST_MOST:
+        if conv.id not in shown:
             continue
         contact = s.get(Contact, conv.contact_id)
         first = s.exec(select(Message.text).where(Message.conversation_id == conv.id, Message.direction == "in")
@@ -110,9 +122,28 @@ def _list_text(ctx: Context, s: Session, rows: list[tuple[Conversation, OutboxIt
         entries.append({
             "number": conv.id, "customer": contact.display_name or contact.source_id,
             "channel": texts.channel_title(ctx, conv.kind), "first": " ".join(first.split())[:60],
-            "waited": max(0, round((now - conv.created_at) / 60)), "held": row.status == "held",
-            "taken": row.priority > 0, "eta": max(1, round(queued / per_min)) if row.status != "held" else None})
-    return ctx.texts.render("relay/intake_list", entries=entries, total=len(rows), more=max(0, len(rows) - LIST_MOST))
+            "waited": max(0, round((now - conv.created_at) / ctx.settings.works_rate_window)),
+            "held": row.status == "held", "taken": row.priority > 0,
+            "eta": max(1, round(queued / per_min)) if row.status != "held" else None})
+    return ctx.texts.render("relay/intake_list", entries=entries, total=len(rows), again=again,
+                            more=max(0, len(rows) - len(entries)) if again else 0)
+
+
+def in_posts(text: str, most: int) -> list[str]:
+    """The text in posts of at most `most` characters, cut between lines where it can."""
+    posts, current = [], ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= most:
+            current = candidate
+            continue
+        if current:
+            posts.append(current)
+        current = line
+        while len(current) > most:
+            posts.append(current[:most])
+            current = current[most:]
+    return posts + ([current] if current else [])
 
 
 # -- the outbox's senders -------------------------------------------------------------
@@ -143,7 +174,7 @@ def intake_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
         room = account.intake_channel_id if account else None
     if room is None:
         raise Failure("the intake room is not made yet", reason="no_room")
-    for part in chunks(payload["text"], WORKS_TEXT_MAX):
+    for part in in_posts(payload["text"], WORKS_TEXT_MAX):
         works_call(ctx.works_once.send_to_channel, ctx.settings.works_bot_id, room, m.text(part))
 
 

@@ -91,8 +91,11 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True,
                 return []
     with db.session() as s:
         # A held row (a room parked in the intake room) is its conversation's head, not due.
+        # Rows of no conversation queue by kind: the admins' notes apart from the intake rooms'
+        # posts, so that neither waits on the other.
+        kind = case((OutboxItem.conversation_id.is_(None), func.substr(OutboxItem.action, 1, 6)), else_="")
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status.in_(("pending", "sending", "held")))
-                 .group_by(OutboxItem.conversation_id))
+                 .group_by(OutboxItem.conversation_id, kind))
         # A head is due when it waits (pending, its retry time reached) or when its lease ran out
         # (sending: the drainer that took it died mid-send).
         order = (([case((OutboxItem.action.in_(later), 1), else_=0)] if later else [])

@@ -90,7 +90,8 @@ class Scheduler:
     def start(self) -> None:
         interval = self.ctx.settings.token_refresh_interval
         self._aps.add_job(self.tick, "interval", seconds=min(interval, 60), id="token-refresh", next_run_time=None)
-        self._aps.add_job(self.look_at_intake, "interval", seconds=intake.LOOK_EVERY, id="intake")
+        self._aps.add_job(self.look_at_intake, "interval", seconds=intake.platform_seconds(self.ctx, intake.LOOK_EVERY),
+                          id="intake")
         self._aps.start()
         # Run once at start so a process that slept through a refresh catches up at once.
         self._aps.modify_job("token-refresh", next_run_time=_now())

@@ -28,6 +28,11 @@ HEARTBEAT_EVERY = 5.0
 Handler = Callable[[Context, str, "str | None"], None]
 
 
+# What people wait on is handled before a surge's backlog of inbound messages: the hub bot's
+# events (an agent's answer in a room, an admin's setup chat) and the setup forms.
+INTERACTIVE = ("hub", "form")
+
+
 class Worker:
     def __init__(self, ctx: Context, name: str | None = None):
         self.ctx = ctx
@@ -46,7 +51,8 @@ class Worker:
         self.heartbeat()
         self.ctx.inbox.take()
         handled = 0
-        for event in self.ctx.inbox.claim(self.handlers, lease=self.ctx.settings.outbox_lease, look=look):
+        for event in self.ctx.inbox.claim(self.handlers, lease=self.ctx.settings.outbox_lease, look=look,
+                                          first=INTERACTIVE):
             handler = self.handlers.get(event.source)
             token = inbox.current_event.set(event.id)
             last = inbox.last_try.set(event.attempts >= inbox.MAX_ATTEMPTS)

@@ -1,6 +1,7 @@
-"""LINE WORKS' rate limits as cxbot spends them (reference §7.1): each API operation allows
-`per_min` calls a minute per tenant (240 on the Standard and Advanced plans, 60 on Free),
-room creation `rooms_per_min` (10 on every plan), counted across every process and host.
+"""LINE WORKS' rate limits as cxbot spends them (reference §7.1, jp/docs/rate-limits): each
+API operation allows `per_min` calls a minute per tenant (240 on the Standard and Advanced
+plans, 60 on Free), room creation `rooms_per_min` (10 on every plan), counted across every
+process and host.
 
 Every call the client makes takes its place in the shared budget (storage/budget.py)
 first; the platform's `rateLimit-*` headers correct it. A caller that may not wait gets a

@@ -11,6 +11,7 @@ from cxbot.relay.outbox import MAX_ATTEMPTS
 from cxbot.storage.models import OutboxItem
 from tests.support.relay import (
     agent_rooms,
+    intake_rooms,
     agent_says,
     line_chat,
     line_desk,
@@ -58,6 +59,7 @@ def test_a_room_that_keeps_failing_stays_queued_and_the_admins_are_told_once(mak
     w = make_wired(outbox_backoff=0.005, works_rooms_per_min=60)
     desk = line_desk(w, customers=1)
     yamada = desk.customers[0]
+    wait_for(lambda: intake_rooms(w), what="the counter account's intake room, made before the faults")
     failures = MAX_ATTEMPTS + 2
     w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/v1.0/bots/*/channels", "status": 503,
                                           "times": failures})  # more tries than a row that may give up gets

@@ -70,3 +70,23 @@ def test_a_long_backlog_is_split_at_what_one_post_holds(quick):
     assert 2 <= len(texts) < len(lines)
     joined = "\n".join(texts)
     assert [joined.index(line) for line in lines] == sorted(joined.index(line) for line in lines)
+
+
+def test_two_workers_on_one_database_share_the_room_budget_and_never_exceed_the_platforms(make_wired):
+    # LINE WORKS' real room limit at a time scale of 20 (10 rooms per 3 s); cxbot's budget the
+    # same, spent by two cxbot processes' drainers at once.
+    a = make_wired(outbox_backoff=0.02, works_rate_window=3.0)
+    b = make_wired(outbox_backoff=0.02, works_rate_window=3.0)
+    a.http.post("/_sandbox/settings", json={"timeScale": 20, "rateLimitWindow": "rolling"}).raise_for_status()
+    a.http.delete("/_sandbox/rate").raise_for_status()
+    names = tuple(f"並行客{i:02d}" for i in range(24))
+    desk = line_desk(a, customers=len(names), names=names)
+    for customer in desk.customers:
+        line_says(a, desk, customer, {"type": "text", "text": f"{customer['displayName']}です"})
+    for name in names:
+        wait_room_text(a, wait_room(a, name, timeout=30)["roomId"], f"{name}です")
+    rate = a.http.get("/_sandbox/rate").json()["operations"]
+    rooms = next(x for op, x in rate.items() if op == "POST /v1.0/bots/<bot_id>/channels")
+    assert rooms["calls"] >= len(names)
+    assert rooms["maxInWindow"] <= 10 and rooms["rejected"] == 0
+    assert sum(x["rejected"] for x in rate.values()) == 0

@@ -1,0 +1,347 @@
+"""`cxbot bench --surge`: a LINE broadcast is answered by hundreds of new customers within a
+minute, with a mail campaign's answers beside them, while agents answer those they can.
+
+The sandbox plays LINE WORKS' real limits (10 room creations and 240 calls of each API a
+minute, per tenant) at a time scale k: its minute lasts 60/k s, and so does cxbot's
+(CXBOT_WORKS_RATE_WINDOW), so half an hour of platform time is measured in a few minutes.
+Every figure is given in platform time (wall seconds × k) next to the floor the limits
+allow. What is sent, and when, is drawn from a fixed seed: two runs send the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import shutil
+import smtplib
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Callable
+
+import httpx
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from cxbot.base.serving import free_port, serve_in_thread
+from cxbot.base.waiting import wait_for
+from cxbot.bench import stage
+from cxbot.bench.load import percentile
+from cxbot.bench.procs import Child, start_gunicorn, start_worker
+from cxbot.context import build
+from cxbot.demo import USERS, demo_settings, seed_sandbox
+from cxbot.demo.desk import link_line
+from cxbot.desk import accounts, links
+from cxbot.sandbox import create_app as create_sandbox
+from cxbot.storage.crypto import generate_key
+from cxbot.storage.models import Contact, Conversation
+
+HOST = "127.0.0.1"
+TARGET_VISIBLE_S = 30.0
+TARGET_ROOMS_RATIO = 1.1
+TARGET_UTILISATION = 0.9
+TARGET_429_SHARE = 0.01
+TARGET_POSTS_PER_MESSAGE = 0.5
+TARGET_ANSWER_P99_S = 5.0
+# A customer writing several lines types one every few (platform) seconds.
+TYPING_S = 3.0
+
+
+@dataclass
+class SurgeOptions:
+    customers: int = 300  # new LINE customers
+    mail: int = 20  # new mail customers
+    answers: int = 50  # conversations agents answer as soon as their room is there
+    over: float = 60.0  # platform seconds the customers arrive over
+    time_scale: float = 10.0
+    workers: int = 1  # `cxbot worker` processes sharing the budget
+    database_url: str = ""
+    seed: int = 11
+
+
+@dataclass
+class Customer:
+    number: int
+    name: str
+    kind: str  # "line" | "mail"
+    address: str  # the LINE userId, or the mail address
+    lines: int
+    sent: list[float] = field(default_factory=list)  # wall time each line was sent
+
+
+def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) -> dict:
+    k = opts.time_scale
+    # The sandbox's werkzeug server would log every request it serves: noise, and CPU taken from the run.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    workdir = Path(tempfile.mkdtemp(prefix="cxbot-surge-"))
+    children: list[Child] = []
+    sandbox = ctx = http = None
+    try:
+        sandbox = serve_in_thread(create_sandbox(), HOST, name="sandbox")
+        http = httpx.Client(base_url=sandbox.url, timeout=30)
+        port = free_port()
+        tenant = seed_sandbox(sandbox.url, f"http://{HOST}:{port}/callback")
+        http.post("/_sandbox/settings", json={"timeScale": k}).raise_for_status()
+        database_url = opts.database_url or f"sqlite:///{workdir / 'cxbot.db'}"
+        settings = demo_settings(tenant, sandbox.url, f"http://{HOST}:{port}", workdir / "instance", database_url,
+                                 secret_key=generate_key()).with_overrides(works_rate_window=60.0 / k)
+        ctx = build(settings)
+        account_name = f"キャンペーン窓口 {time.strftime('%H%M%S')}"
+        account, channel, customers = _desk(ctx, http, opts, account_name)
+        env = stage.subprocess_env(settings)
+        say(f"gunicorn cxbot.bench.wsgi:app on port {port}, {opts.workers} `cxbot worker` ...")
+        children.append(start_gunicorn("cxbot-web", "cxbot.bench.wsgi:app", env, workdir, port))
+        for _ in range(opts.workers):
+            worker = start_worker(env, workdir, lambda pid: stage.heartbeat_of(ctx, pid))
+            children.append(worker)
+        intake_title = ctx.texts.render("relay/intake_title", account=account_name)
+        intake = wait_for(lambda: next((r for r in _rooms(http) if r["title"] == intake_title), None), timeout=60,
+                          interval=0.2, what="the intake room")
+        smtp_port = int(env["CXBOT_SMTP_LISTEN"].rsplit(":", 1)[1])
+        rooms_needed = len(customers)
+        floor_s = rooms_needed / settings.works_rooms_per_min * 60.0
+        say(f"surge at time scale {k:g}: {opts.customers} LINE + {opts.mail} mail customers over {opts.over:g} "
+            f"platform-s; their rooms need at least {floor_s / 60:.0f} platform-min ({floor_s / k:.0f} s here) ...")
+        http.delete("/_sandbox/rate").raise_for_status()  # count the surge only
+        agents = _Agents(sandbox.url, channel, settings.works_bot_id, customers, opts.answers)
+        agents.start()
+        started = time.time()
+        _send_all(sandbox.url, channel, account.default_address, smtp_port, customers, opts, k)
+        done = _wait_for_rooms(http, customers, deadline=started + (floor_s * 2 + 120) / k + 60)
+        agents.stop()
+        figures = _figures(http, opts, settings, customers, intake, started, floor_s, agents, done)
+        figures["visible"]["opened_p95_s"], figures["visible"]["opened_max_s"] = _opened(ctx, customers, k)
+        figures["setup"] = {
+            "time_scale": k, "workers": opts.workers, "customers": opts.customers, "mail": opts.mail,
+            "answers": opts.answers, "over_s": opts.over, "cpus": _cpus(),
+            "database": make_url(database_url).render_as_string(hide_password=True) if opts.database_url
+            else "SQLite, a fresh file in a temp dir",
+            "wall_s": round(time.time() - started, 1)}
+        return figures
+    finally:
+        for child in reversed(children):
+            child.stop()
+        if http is not None:
+            http.close()
+        if ctx is not None:
+            ctx.close()
+        if sandbox is not None:
+            sandbox.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def _desk(ctx, http: httpx.Client, opts: SurgeOptions, name: str):
+    agents = [u for u in USERS if u.role == "agent"]
+    account = accounts.create(ctx, name, "bench")
+    accounts.set_agents(ctx, account.id, [a.user_id for a in agents], [a.email for a in agents], "bench")
+    channel = http.post("/_sandbox/line/channels", json={"displayName": "キャンペーン商店"}).raise_for_status().json()
+    link_line(ctx, http, account.id, channel, "bench")
+    links.save(ctx, account.id, "mail", actor="bench", token=links.new_token(), linked=True,
+               info_={"address": account.default_address}, secrets_=None)
+    rng = random.Random(opts.seed)
+    names = [f"客{i:04d}" for i in range(opts.customers)]
+    people = http.post("/_sandbox/line/users", json=[{"displayName": n} for n in names]).raise_for_status().json()
+    customers = [Customer(i, n, "line", p["userId"], rng.randint(1, 4)) for i, (n, p) in enumerate(zip(names, people))]
+    customers += [Customer(opts.customers + i, f"メール客{i:03d}", "mail", f"m{i:03d}@customer.example", 1)
+                  for i in range(opts.mail)]
+    return account, channel, customers
+
+
+def _send_all(sandbox_url: str, channel: dict, address: str, smtp_port: int, customers: list[Customer],
+              opts: SurgeOptions, k: float) -> None:
+    """Every line at its time: customer i starts at i/n of the window and types on, one line
+    after the other (as a person's phone sends them), many customers at once."""
+    start = time.time() + 0.5
+    local = threading.local()
+
+    def send(c: Customer, j: int) -> None:
+        text = f"surge#{c.number}.{j} {c.name}の{j + 1}通目のお問い合わせです"
+        c.sent.append(time.time())
+        if c.kind == "line":
+            client = getattr(local, "http", None) or httpx.Client(base_url=sandbox_url, timeout=30)
+            local.http = client
+            client.post("/_sandbox/line/act/message", json={
+                "channelId": channel["channelId"], "userId": c.address,
+                "message": {"type": "text", "text": text}}).raise_for_status()
+        else:
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = f"{c.name} <{c.address}>", address, f"キャンペーンについて {c.number}"
+            msg.set_content(text)
+            with smtplib.SMTP(HOST, smtp_port, timeout=30) as smtp:
+                smtp.send_message(msg)
+
+    def customer(item: tuple[float, Customer]) -> None:
+        begin, c = item
+        for j in range(c.lines):
+            time.sleep(max(0.0, begin + j * TYPING_S / k - time.time()))
+            send(c, j)
+
+    plan = []
+    for group in ([c for c in customers if c.kind == "line"], [c for c in customers if c.kind == "mail"]):
+        plan += [(start + (i / max(1, len(group))) * opts.over / k, c) for i, c in enumerate(group)]
+    plan.sort(key=lambda p: p[0])
+    # Enough threads for every customer typing at once (each types for 3 lines × TYPING_S).
+    typing = max(1, math.ceil(len(plan) * (4 * TYPING_S) / opts.over))
+    with ThreadPoolExecutor(max_workers=min(128, typing + 8)) as pool:
+        list(pool.map(customer, plan))
+
+
+def _rooms(http: httpx.Client) -> list[dict]:
+    return [r for r in http.get("/_sandbox/rooms").raise_for_status().json() if r["kind"] == "group"]
+
+
+def _wait_for_rooms(http: httpx.Client, customers: list[Customer], deadline: float) -> bool:
+    names = [c.name for c in customers]
+    while time.time() < deadline:
+        titles = " ".join(r["title"] for r in _rooms(http))
+        if all(n in titles for n in names):
+            time.sleep(5.0)  # the last rooms' posts
+            return True
+        time.sleep(1.0)
+    return False
+
+
+class _Agents(threading.Thread):
+    """Agents answer the first `answers` LINE customers whose room appears, at once; how long
+    until the customer has the answer in LINE."""
+
+    def __init__(self, sandbox_url: str, channel: dict, bot_id: str, customers: list[Customer], answers: int):
+        super().__init__(name="agents", daemon=True)
+        self.http = httpx.Client(base_url=sandbox_url, timeout=30)
+        self.channel, self.bot_id, self.answers = channel, int(bot_id), answers
+        self.line = {c.name: c for c in customers if c.kind == "line"}
+        self.agent = next(u for u in USERS if u.role == "agent").user_id
+        self.asked: dict[str, float] = {}  # customer name -> when the agent posted
+        self.latency: dict[str, float] = {}  # customer name -> seconds until LINE had it
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(0.3):
+            if len(self.asked) < self.answers:
+                for room in _rooms(self.http):
+                    name = next((n for n in self.line if n in room["title"]), None)
+                    if name and name not in self.asked and len(self.asked) < self.answers:
+                        self.asked[name] = time.time()
+                        self.http.post("/_sandbox/act/message", json={
+                            "userId": self.agent, "botId": self.bot_id, "channelId": room["roomId"],
+                            "content": {"type": "text", "text": f"answer#{name} お待たせしました"}}).raise_for_status()
+            for name, at in self.asked.items():
+                if name in self.latency:
+                    continue
+                chat = self.http.get("/_sandbox/line/chats", params={
+                    "channelId": self.channel["channelId"], "userId": self.line[name].address}).json()
+                got = [m for m in chat["messages"] if f"answer#{name}" in (m["message"].get("text") or "")]
+                if got:
+                    self.latency[name] = got[0]["timestamp"] / 1000 - at
+
+    def stop(self) -> None:
+        deadline = time.time() + 20
+        while len(self.latency) < len(self.asked) and time.time() < deadline:
+            time.sleep(0.3)
+        self.halt.set()
+        self.join(timeout=10)
+        self.http.close()
+
+
+def _figures(http: httpx.Client, opts: SurgeOptions, settings, customers: list[Customer], intake: dict,
+             started: float, floor_s: float, agents: _Agents, done: bool) -> dict:
+    k = opts.time_scale
+    rooms = [r for r in _rooms(http) if r["roomId"] != intake["roomId"]]
+    posts = {r["roomId"]: http.get(f"/_sandbox/rooms/{r['roomId']}/messages").raise_for_status().json()
+             for r in rooms + [intake]}
+    intake_posts = [(stage.created(m["createdTime"]), m["content"].get("text") or "") for m in posts[intake["roomId"]]]
+    visible, own, lost, disorder, relayed = [], [], 0, 0, 0
+    last_room = started
+    for c in customers:
+        first = min(c.sent) if c.sent else started
+        room = next((r for r in rooms if c.name in r["title"]), None)
+        room_at = stage.created(posts[room["roomId"]][0]["createdTime"]) if room and posts[room["roomId"]] else None
+        listed = next((t for t, text in intake_posts if f"{c.name}(" in text or f"{c.name} (" in text), None)
+        seen = [x for x in (room_at, listed) if x is not None]
+        visible.append((min(seen) - first) * k if seen else math.inf)
+        if room_at is not None:
+            own.append((room_at - first) * k)
+            last_room = max(last_room, room_at)
+        marks = []
+        for msg in posts.get(room["roomId"], []) if room else []:
+            text = msg["content"].get("text") or ""
+            marks += [int(j) for j in _marks(text, c.number)]
+        relayed += c.lines
+        lost += len(set(range(c.lines)) - set(marks))
+        disorder += sum(1 for a, b in zip(marks, marks[1:]) if b < a)
+    rate = http.get("/_sandbox/rate").raise_for_status().json()
+    ops = rate["operations"]
+    calls = sum(x["calls"] for x in ops.values())
+    rejected = sum(x["rejected"] for x in ops.values())
+    create = next((x for op, x in ops.items() if op.startswith("POST") and op.endswith("/channels")), {"calls": 0})
+    post_calls = sum(x["calls"] for op, x in ops.items() if op.startswith("POST") and op.endswith("/messages")
+                     and "/channels/" in op)
+    backlog_s = (last_room - started) * k
+    made_per_min = create["calls"] / (backlog_s / 60.0) if backlog_s > 0 else 0.0
+    utilisation = made_per_min / settings.works_rooms_per_min
+    every_room_s = (last_room - started) * k
+    answer = sorted(agents.latency.values())
+    return {
+        "complete": done,
+        "visible": {"max_s": _r(max(visible)), "p95_s": _r(percentile(visible, 95)), "target_s": TARGET_VISIBLE_S,
+                    "pass": max(visible) <= TARGET_VISIBLE_S},
+        "own_room": {"every_s": _r(every_room_s), "floor_s": _r(floor_s), "ratio": _r(every_room_s / floor_s, 3),
+                     "p95_s": _r(percentile(own, 95)), "target_ratio": TARGET_ROOMS_RATIO,
+                     "pass": done and every_room_s / floor_s <= TARGET_ROOMS_RATIO},
+        "budget": {"rooms_per_min": _r(made_per_min), "limit": settings.works_rooms_per_min,
+                   "utilisation": _r(utilisation, 3), "target": TARGET_UTILISATION,
+                   "pass": utilisation >= TARGET_UTILISATION,
+                   "busiest": {op: {"max_in_window": x["maxInWindow"], "limit": x["limit"]}
+                               for op, x in sorted(ops.items(), key=lambda o: -o[1]["calls"])[:4]}},
+        "rate_limited": {"calls": calls, "429": rejected, "share": _r(rejected / calls if calls else 0.0, 4),
+                         "target_share": TARGET_429_SHARE, "pass": calls > 0 and rejected <= TARGET_429_SHARE * calls},
+        "posts": {"room_posts": post_calls, "messages": relayed, "per_message": _r(post_calls / relayed, 3),
+                  "target": TARGET_POSTS_PER_MESSAGE, "pass": post_calls <= TARGET_POSTS_PER_MESSAGE * relayed},
+        "delivery": {"lost": lost, "out_of_order": disorder, "pass": lost == 0 and disorder == 0},
+        "answers": {"asked": len(agents.asked), "answered": len(answer), "p50_s": _r(percentile(answer, 50)),
+                    "p99_s": _r(percentile(answer, 99)), "p99_platform_s": _r(percentile(answer, 99) * k),
+                    "target_p99_s": TARGET_ANSWER_P99_S,
+                    "pass": bool(answer) and len(answer) == len(agents.asked)
+                    and percentile(answer, 99) < TARGET_ANSWER_P99_S},
+    }
+
+
+def _opened(ctx, customers: list[Customer], k: float) -> tuple[float, float]:
+    """How long after a customer's first message cxbot had opened their conversation (p95, max,
+    platform s): the part of the wait that is cxbot's own work, not the limits'."""
+    with ctx.db.read() as s:
+        opened = {name: at for name, at in s.exec(
+            select(Contact.display_name, func.min(Conversation.created_at))
+            .join(Conversation, Conversation.contact_id == Contact.id).group_by(Contact.display_name)).all()}
+    lags = [(opened[c.name] - min(c.sent)) * k for c in customers if c.sent and c.name in opened]
+    return _r(percentile(lags, 95)), _r(max(lags, default=0.0))
+
+
+def _marks(text: str, number: int) -> list[str]:
+    prefix = f"surge#{number}."
+    out = []
+    for part in text.split(prefix)[1:]:
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if digits:
+            out.append(digits)
+    return out
+
+
+def _r(x: float, digits: int = 1) -> float:
+    return round(x, digits) if math.isfinite(x) else x
