@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,15 +198,7 @@ def run(opts: Options, say: Callable[[str], None] = lambda _m: None) -> dict:
         figures["relay"]["platform"] = stage.platform_use(platform, settings)
         return figures
     finally:
-        for child in reversed(children):
-            child.stop()
-        if http is not None:
-            http.close()
-        if ctx is not None:
-            ctx.close()
-        if sandbox is not None:
-            sandbox.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        stage.tear_down(children, http, ctx, sandbox, workdir)
 
 
 def _figures(opts: Options, setup: dict, ingest: dict, baseline: dict, ack: Result, relay: Result,

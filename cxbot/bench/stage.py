@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -172,3 +173,16 @@ def collect_relay(http: httpx.Client, sent_at: dict[int, float], timeout: float)
         if len(found) < len(sent_at):
             time.sleep(0.25)
     return found
+
+
+def tear_down(children: list, http: httpx.Client | None, ctx: Context | None, sandbox, workdir) -> None:
+    """What a bench run started, stopped in reverse, and its scratch folder removed."""
+    for child in reversed(children):
+        child.stop()
+    if http is not None:
+        http.close()
+    if ctx is not None:
+        ctx.close()
+    if sandbox is not None:
+        sandbox.stop()
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
-import shutil
 import smtplib
 import tempfile
 import threading
@@ -119,27 +119,13 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
         figures["visible"]["opened_p95_s"], figures["visible"]["opened_max_s"] = _opened(ctx, customers, k)
         figures["setup"] = {
             "time_scale": k, "workers": opts.workers, "customers": opts.customers, "mail": opts.mail,
-            "answers": opts.answers, "over_s": opts.over, "cpus": _cpus(),
+            "answers": opts.answers, "over_s": opts.over, "cpus": os.cpu_count() or 1,
             "database": make_url(database_url).render_as_string(hide_password=True) if opts.database_url
             else "SQLite, a fresh file in a temp dir",
             "wall_s": round(time.time() - started, 1)}
         return figures
     finally:
-        for child in reversed(children):
-            child.stop()
-        if http is not None:
-            http.close()
-        if ctx is not None:
-            ctx.close()
-        if sandbox is not None:
-            sandbox.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
+        stage.tear_down(children, http, ctx, sandbox, workdir)
 
 
 def _desk(ctx, http: httpx.Client, opts: SurgeOptions, name: str):

@@ -22,16 +22,22 @@ def quick(make_wired):
     return make_wired(outbox_backoff=0.02)
 
 
-def test_text_posts_that_waited_go_as_one_post_in_order_and_a_file_goes_alone(quick):
-    w = quick
+def held_room(w):
+    """A customer's room, with what it shows so far; then the platform says the room posts'
+    budget is spent for 3 s, so what the customer writes meanwhile waits."""
     desk = line_desk(w, customers=1)
     yamada = desk.customers[0]
     line_says(w, desk, yamada, {"type": "text", "text": "はじめに"})
     room = wait_room(w, "山田 太郎")
     wait_room_text(w, room["roomId"], "はじめに")
     before = len(room_texts(w, room["roomId"]))
-    # The platform says the room posts' budget is spent for 3 s: what the customer writes meanwhile waits.
     w.http.post("/_sandbox/faults", json=HELD).raise_for_status()
+    return desk, yamada, room, before
+
+
+def test_text_posts_that_waited_go_as_one_post_in_order_and_a_file_goes_alone(quick):
+    w = quick
+    desk, yamada, room, before = held_room(w)
     png = base64.b64encode(default_bot_png(16)).decode()
     line_says(w, desk, yamada, {"type": "text", "text": "一つ目"})
     for n in ("二つ目", "三つ目", "四つ目"):
@@ -55,13 +61,7 @@ def test_text_posts_that_waited_go_as_one_post_in_order_and_a_file_goes_alone(qu
 
 def test_a_long_backlog_is_split_at_what_one_post_holds(quick):
     w = quick
-    desk = line_desk(w, customers=1)
-    yamada = desk.customers[0]
-    line_says(w, desk, yamada, {"type": "text", "text": "はじめに"})
-    room = wait_room(w, "山田 太郎")
-    wait_room_text(w, room["roomId"], "はじめに")
-    before = len(room_texts(w, room["roomId"]))
-    w.http.post("/_sandbox/faults", json=HELD).raise_for_status()
+    desk, yamada, room, before = held_room(w)
     lines = [f"{n:02d}" + "あ" * 400 for n in range(8)]  # about 3,300 characters in all
     for line in lines:
         line_says(w, desk, yamada, {"type": "text", "text": line})
