@@ -12,6 +12,7 @@ from tests.support.relay import (
     agent_rooms,
     agent_says,
     employee_says,
+    intake_rooms,
     line_chat,
     line_desk,
     line_says,
@@ -169,7 +170,10 @@ def test_a_file_line_will_not_hand_over_is_still_shown_in_the_room(w):
 
 
 def test_when_no_room_can_be_made_the_admins_are_told(w, admin):
-    desk, customer = one_customer(w, unique("部屋なし客"))
+    account = unique("部屋なし窓口")
+    desk, customer = one_customer(w, unique("部屋なし客"), account=account)
+    # The account's intake room first, so that the refusal below meets the customer's room.
+    wait_for(lambda: any(account in r["title"] for r in intake_rooms(w)), what="the intake room")
     w.http.post("/_sandbox/faults", json={"method": "POST", "path": "/v1.0/bots/*/channels", "status": 403,
                                           "times": 1, "body": {"code": "FORBIDDEN",
                                                                "description": "The bot cannot create channels"}})
