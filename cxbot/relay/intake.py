@@ -48,6 +48,15 @@ TAKE = re.compile(r"^\s*(?:/対応|/take)\s*#?(\d+)\s*$", re.IGNORECASE)
 def tick(ctx: Context) -> int:
     """One look: parked conversations released as far as the queue has room, intake rooms
     made for accounts that have agents, waiting lists posted; how many posts were queued."""
+    with ctx.db.read() as s:
+        # Most looks find nobody waiting and every intake room made: they take no write lock.
+        idle = (s.exec(select(OutboxItem.id).where(OutboxItem.action == "room_create",
+                                                   OutboxItem.status.in_(("pending", "sending", "held")))
+                       .limit(1)).first() is None
+                and all(account.intake_channel_id or not agents(account)
+                        for account in s.exec(select(CounterAccount)).all()))
+    if idle:
+        return 0
     posted = 0
     with ctx.db.session() as s:
         room_queue.release(ctx, s)
