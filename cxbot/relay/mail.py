@@ -261,10 +261,7 @@ def send_answer(ctx: Context, item: OutboxItem, payload: dict) -> None:
     sent_id = payload["message_id"].strip("<>")
     with ctx.db.session() as s:
         row = s.get(Conversation, conv.id)
-        refs = json.loads(row.references_json or "[]")
-        if sent_id not in refs:
-            refs.append(sent_id)
-        row.references_json = json.dumps(refs[-50:])
+        mail_ack.add_reference(row, sent_id)
         row.last_message_id = sent_id
         s.add(row)
         # Marked sent with what records the mail: a crash after this cannot send it again.

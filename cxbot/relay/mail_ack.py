@@ -94,9 +94,14 @@ def _send(ctx: Context, item: OutboxItem, payload: dict) -> None:
         row = s.get(Conversation, conv.id)
         # In the thread's References (a reply to the notice threads), but not its last message:
         # an agent's answer still replies to the customer's own mail.
-        refs = json.loads(row.references_json or "[]")
-        if sent_id not in refs:
-            refs.append(sent_id)
-        row.references_json = json.dumps(refs[-50:])
+        add_reference(row, sent_id)
         s.add(row)
         s.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(status="sent", sent_at=time.time()))
+
+
+def add_reference(conv: Conversation, message_id: str) -> None:
+    """A mail cxbot sent joins the thread's References (the last 50 kept)."""
+    refs = json.loads(conv.references_json or "[]")
+    if message_id not in refs:
+        refs.append(message_id)
+    conv.references_json = json.dumps(refs[-50:])
