@@ -44,7 +44,6 @@
     after: 0,
     friendship: "none",
     opened: 0,  // counts openChat() calls
-    busy: false,
   };
 
   function channel(id) { return L.channels.find((c) => c.channelId === id) || null; }
@@ -303,20 +302,27 @@
 
   // ------------------------------------------------------------------ LINE: acting
 
-  async function sendMessage(message) {
-    if (!L.channelId || !L.userId || L.busy) return false;
-    L.busy = true;
+  // Sends go one after another, in the order the customer made them: a file chosen while a
+  // text is still on its way waits for it instead of being dropped.
+  let sending = Promise.resolve();
+  function sendMessage(message) {
+    const chat = [L.channelId, L.userId];
+    const run = sending.then(() => sendNow(message, chat));
+    sending = run.catch(() => {});
+    return run;
+  }
+
+  async function sendNow(message, [channelId, userId]) {
+    if (!channelId || !userId) return false;
     try {
-      const res = await call("POST", "line/act/message", { channelId: L.channelId, userId: L.userId, message });
+      const res = await call("POST", "line/act/message", { channelId, userId, message });
       reportWebhook(res.webhook);
       chatPoller.hurry();
-      await pollChat();
+      pollChat();
       return true;
     } catch (e) {
       toast(e.message, true);
       return false;
-    } finally {
-      L.busy = false;
     }
   }
 
