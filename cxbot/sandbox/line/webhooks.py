@@ -18,6 +18,7 @@ import copy
 
 import httpx
 
+from .. import outbound
 from ..clock import iso_ms, now, now_ms
 from ..signing import encode_body, sign
 from .model import LineChannel, StoredEvent, ulid
@@ -133,7 +134,7 @@ def post(url: str, raw: bytes, signature: str, timeout: float) -> dict:
         "x-line-signature": signature,
     }
     try:
-        resp = httpx.post(url, content=raw, headers=headers, timeout=httpx.Timeout(timeout), trust_env=False)
+        resp = outbound.client.post(url, content=raw, headers=headers, timeout=httpx.Timeout(timeout))
     except httpx.ConnectTimeout:
         return {"status": None, "reason": "COULD_NOT_CONNECT", "detail": f"Connection timeout: {url}"}
     except httpx.TimeoutException:

@@ -27,6 +27,8 @@ from email.utils import formataddr, formatdate
 
 import httpx
 
+from .. import outbound
+
 GMAIL_SENDER = ("Gmail Team", "forwarding-noreply@google.com")
 
 
@@ -249,7 +251,7 @@ def deliver_smtp(raw: bytes, mail_from: str, rcpts: list[str], host: str, port: 
 
 def deliver_http(raw: bytes, url: str, timeout: float = 15) -> tuple[bool, int, str | None, dict[str, str]]:
     try:
-        resp = httpx.post(url, content=raw, headers={"Content-Type": "message/rfc822"}, timeout=timeout)
+        resp = outbound.client.post(url, content=raw, headers={"Content-Type": "message/rfc822"}, timeout=timeout)
     except httpx.HTTPError as exc:
         return False, 0, f"cannot reach {url}: {type(exc).__name__}: {exc}", {}
     if 200 <= resp.status_code < 300:

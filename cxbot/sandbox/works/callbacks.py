@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from .. import outbound
 from ..clock import iso_ms, now
 from ..signing import encode_body, sign
 from .model import Bot
@@ -164,7 +165,7 @@ class Deliverer:
             "X-WORKS-Signature": sign(job.secret, job.body),
         }
         try:
-            resp = httpx.post(job.url, content=job.body, headers=headers, timeout=job.timeout, trust_env=False)
+            resp = outbound.client.post(job.url, content=job.body, headers=headers, timeout=job.timeout)
         except httpx.ConnectError as exc:
             return {"sent": True, "status": None, "error": f"could not connect to {job.url}: {exc}"}
         except httpx.TimeoutException:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import httpx
 
+from .. import outbound
 from .errors import invalid
 from .state import WorksWorld
 from .validate import ContentError, check_url
@@ -38,7 +39,7 @@ def checked_i18n(w: WorksWorld, items: list) -> list:
 
 def _fetch_png(url: str, field: str) -> None:
     try:
-        resp = httpx.get(url, timeout=FETCH_TIMEOUT, follow_redirects=True, trust_env=False)
+        resp = outbound.client.get(url, timeout=FETCH_TIMEOUT, follow_redirects=True)
     except httpx.HTTPError as exc:
         raise invalid(f"{field}: the image at {url!r} could not be fetched ({exc.__class__.__name__})") from None
     if resp.status_code != 200:
