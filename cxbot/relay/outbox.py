@@ -34,6 +34,8 @@ from cxbot.storage.models import Message, OutboxItem
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Seconds between two drainer rounds of which the first found nothing due.
+IDLE_GAP = 0.05
 # A rate limit is the platform asking us to wait, not a failure: it does not use up a try.
 RATE_LIMIT_FREE_WAITS = 30
 
@@ -74,9 +76,9 @@ def enqueue(session: Session, conversation_id: int | None, action: str, payload:
 _ENQUEUE = insert(OutboxItem)  # built once: building it cost more than running it
 
 
-def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True,
+def claim(db: Database, limit: int = 10, lease: float = 60.0,
           skip: tuple[str, ...] = (), later: tuple[str, ...] = ()) -> list[OutboxItem]:
-    """Lease the head row of up to `limit` conversations whose head is due (`look` as inbox.claim).
+    """Lease the head row of up to `limit` conversations whose head is due.
 
     Heads whose action is in `skip` stay (their platform's budget is spent for now); heads
     whose action is in `later` come after the others (a backlog of room posts must not
@@ -84,26 +86,18 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True,
     now = time.time()
     unsent = OutboxItem.status.in_(("pending", "sending"))
     due = [unsent, OutboxItem.not_before <= now] + ([OutboxItem.action.notin_(skip)] if skip else [])
-    if look:
-        with db.read() as s:
-            # Look before locking: an idle drainer polls often and must not take the write lock for nothing.
-            if s.exec(select(OutboxItem.id).where(*due).limit(1)).first() is None:
-                return []
+    # The heads are found without the write lock: in a surge most looks find none due (the
+    # rooms wait for their budget, the posts behind them for their rooms), and a look under
+    # the lock would hold up the worker's writes each time. Those found are leased under the
+    # lock only if they are still due and unsent; a row never becomes a head again once it
+    # stopped being one (ids only grow).
+    with db.read() as s:
+        ids = list(s.exec(_heads(due, later).limit(limit)))
+    if not ids:
+        return []
     with db.session() as s:
-        # A held row (a room parked in the intake room) is its conversation's head, not due.
-        # Rows of no conversation queue by kind: the admins' notes apart from the intake rooms'
-        # posts, so that neither waits on the other.
-        kind = case((OutboxItem.conversation_id.is_(None), func.substr(OutboxItem.action, 1, 6)), else_="")
-        heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status.in_(("pending", "sending", "held")))
-                 .group_by(OutboxItem.conversation_id, kind))
-        # A head is due when it waits (pending, its retry time reached) or when its lease ran out
-        # (sending: the drainer that took it died mid-send).
-        order = (([case((OutboxItem.action.in_(later), 1), else_=0)] if later else [])
-                 + [OutboxItem.priority.desc(), OutboxItem.id])
-        stmt = (select(OutboxItem)
-                .where(OutboxItem.id.in_(heads), *due)
-                .order_by(*order).limit(limit).with_for_update(skip_locked=True))
-        rows = list(s.exec(stmt))
+        rows = list(s.exec(select(OutboxItem).where(OutboxItem.id.in_(ids), *due)
+                           .order_by(OutboxItem.id).with_for_update(skip_locked=True)))
         if rows:
             s.connection().execute(update(OutboxItem).where(OutboxItem.id.in_([r.id for r in rows]))
                                    .values(status="sending", not_before=now + lease))
@@ -112,6 +106,20 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0, look: bool = True,
                 row.status = "sending"
                 row.not_before = now + lease
         return rows
+
+
+def _heads(due: list, later: tuple[str, ...]):
+    """The ids of the due heads, in the order they go. A held row (a room parked in the
+    intake room) is its conversation's head, not due. Rows of no conversation queue by kind:
+    the admins' notes apart from the intake rooms' posts, so that neither waits on the other."""
+    kind = case((OutboxItem.conversation_id.is_(None), func.substr(OutboxItem.action, 1, 6)), else_="")
+    heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status.in_(("pending", "sending", "held")))
+             .group_by(OutboxItem.conversation_id, kind))
+    # A head is due when it waits (pending, its retry time reached) or when its lease ran out
+    # (sending: the drainer that took it died mid-send).
+    order = (([case((OutboxItem.action.in_(later), 1), else_=0)] if later else [])
+             + [OutboxItem.priority.desc(), OutboxItem.id])
+    return select(OutboxItem.id).where(OutboxItem.id.in_(heads), *due).order_by(*order)
 
 
 def message_ids(item: OutboxItem) -> list[int]:
@@ -191,10 +199,10 @@ class Drainer:
         self.on_stuck = (lambda s, item, failure: on_stuck(ctx, s, item, failure)) if on_stuck else None
         self.on_dead = lambda s, item, failure: on_dead(ctx, s, item, failure)
         self.name = name or f"outbox-{secrets.token_hex(2)}"
-        self.alone = False  # the only drainer of its process (set by whoever starts them)
 
     def run_once(self, look: bool = True) -> int:
-        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease, look=look, skip=self.spent(self.ctx),
+        del look  # `poll`'s hint: claim always looks before it locks
+        items = claim(self.ctx.db, lease=self.ctx.settings.outbox_lease, skip=self.spent(self.ctx),
                       later=self.later)
         sent: list[OutboxItem] = []
         try:
@@ -224,11 +232,13 @@ class Drainer:
         poll(stop, self.run_once, lambda: self._wait(wakeup), log, "outbox drainer")
 
     def _wait(self, wakeup: threading.Event) -> bool:
-        woken = wakeup.wait(self.ctx.settings.worker_poll_interval)
+        # In a surge the worker queues rows many times a second, most of them behind a room
+        # that waits for its budget: a round woken by each would find nothing each time. A
+        # round that found nothing is followed by another no sooner than IDLE_GAP.
+        time.sleep(IDLE_GAP)
+        wakeup.wait(self.ctx.settings.worker_poll_interval)
         wakeup.clear()
-        # A lone drainer woken by this process knows a row was queued. Drainers that wake
-        # together mostly find nothing, and a timeout is a poll: those look before locking.
-        return not (woken and self.alone)
+        return True
 
     def start(self, stop: threading.Event, wakeup: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop, wakeup), name=self.name, daemon=True)

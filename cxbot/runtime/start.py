@@ -55,7 +55,6 @@ def start_background(settings: Settings, stop: threading.Event, web: bool = True
     for i in range(n_drainers):
         drainer = Drainer(ctx, senders.send, senders.on_dead, name=f"outbox-{i}", spent=senders.spent,
                           later=senders.LATER, keep=senders.KEEP, on_stuck=senders.on_stuck)
-        drainer.alone = n_drainers == 1
         drainers.append(drainer.start(stop, ctx.outbox_wakeup))
     scheduler = Scheduler(ctx)
     scheduler.start()

@@ -39,7 +39,7 @@ def desk(make_ctx):
 def drain(ctx) -> None:
     """A live worker's drainer: send until nothing is left (waiting out windows and leases)."""
     drainer = outbox.Drainer(ctx, senders.send, senders.on_dead)
-    wait_for(lambda: drainer.run_once(look=False) == 0 and outbox.pending(ctx.db) == 0, timeout=10,
+    wait_for(lambda: drainer.run_once() == 0 and outbox.pending(ctx.db) == 0, timeout=10,
              interval=0.02, what="the outbox to drain")
 
 
