@@ -148,6 +148,14 @@ def start_gunicorn(name: str, wsgi: str, env: dict[str, str], workdir: Path, por
     return child
 
 
+def start_sandbox(env: dict[str, str], workdir: Path, port: int, ready: Callable[[], bool],
+                  timeout: float = 60.0) -> Child:
+    """The sandbox in a process of its own (`python -m cxbot.sandbox`); returns once `ready()`."""
+    child = _spawn("sandbox", [sys.executable, "-m", "cxbot.sandbox", "--port", str(port)], env, workdir)
+    child.wait_until(ready, "the sandbox", timeout, pause=0.05)
+    return child
+
+
 def start_worker(env: dict[str, str], workdir: Path, ready: Callable[[int], bool], timeout: float = 60.0) -> Child:
     """`cxbot worker` as the Procfile runs it; returns once `ready(pid)` (its heartbeat is written)."""
     child = _spawn("worker", [sys.executable, "-m", "cxbot.cli", "worker"], env, workdir)

@@ -10,7 +10,6 @@ allow. What is sent, and when, is drawn from a fixed seed: two runs send the sam
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import random
@@ -29,16 +28,15 @@ from sqlalchemy import func
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from cxbot.base.serving import free_port, serve_in_thread
+from cxbot.base.serving import free_port
 from cxbot.base.waiting import wait_for
 from cxbot.bench import stage
 from cxbot.bench.load import percentile
-from cxbot.bench.procs import Child, start_gunicorn, start_worker
+from cxbot.bench.procs import Child, start_gunicorn, start_sandbox, start_worker
 from cxbot.context import build
 from cxbot.demo import USERS, demo_settings, seed_sandbox
 from cxbot.demo.desk import link_line
 from cxbot.desk import accounts, links
-from cxbot.sandbox import create_app as create_sandbox
 from cxbot.storage.crypto import generate_key
 from cxbot.storage.models import Contact, Conversation
 
@@ -77,19 +75,21 @@ class Customer:
 
 def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) -> dict:
     k = opts.time_scale
-    # The sandbox's werkzeug server would log every request it serves: noise, and CPU taken from the run.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="cxbot-surge-"))
     children: list[Child] = []
-    sandbox = ctx = http = None
+    ctx = http = None
     try:
-        sandbox = serve_in_thread(create_sandbox(), HOST, name="sandbox")
-        http = httpx.Client(base_url=sandbox.url, timeout=30)
+        # The platforms in a process of their own, as they are in life: in this one, the
+        # customers' hundred threads would slow every answer they give cxbot.
+        sandbox_port = free_port()
+        sandbox_url = f"http://{HOST}:{sandbox_port}"
+        http = httpx.Client(base_url=sandbox_url, timeout=30)
+        children.append(start_sandbox(dict(os.environ), workdir, sandbox_port, lambda: _answers(http)))
         port = free_port()
-        tenant = seed_sandbox(sandbox.url, f"http://{HOST}:{port}/callback")
+        tenant = seed_sandbox(sandbox_url, f"http://{HOST}:{port}/callback")
         http.post("/_sandbox/settings", json={"timeScale": k}).raise_for_status()
         database_url = opts.database_url or f"sqlite:///{workdir / 'cxbot.db'}"
-        settings = demo_settings(tenant, sandbox.url, f"http://{HOST}:{port}", workdir / "instance", database_url,
+        settings = demo_settings(tenant, sandbox_url, f"http://{HOST}:{port}", workdir / "instance", database_url,
                                  secret_key=generate_key()).with_overrides(works_rate_window=60.0 / k)
         ctx = build(settings)
         account_name = f"キャンペーン窓口 {time.strftime('%H%M%S')}"
@@ -109,10 +109,10 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
         say(f"surge at time scale {k:g}: {opts.customers} LINE + {opts.mail} mail customers over {opts.over:g} "
             f"platform-s; their rooms need at least {floor_s / 60:.0f} platform-min ({floor_s / k:.0f} s here) ...")
         http.delete("/_sandbox/rate").raise_for_status()  # count the surge only
-        agents = _Agents(sandbox.url, channel, settings.works_bot_id, customers, opts.answers)
+        agents = _Agents(sandbox_url, channel, settings.works_bot_id, customers, opts.answers)
         agents.start()
         started = time.time()
-        _send_all(sandbox.url, channel, account.default_address, smtp_port, customers, opts, k)
+        _send_all(sandbox_url, channel, account.default_address, smtp_port, customers, opts, k)
         done = _wait_for_rooms(http, customers, deadline=started + (floor_s * 2 + 120) / k + 60)
         agents.stop()
         figures = _figures(http, opts, settings, customers, intake, started, floor_s, agents, done)
@@ -125,7 +125,14 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
             "wall_s": round(time.time() - started, 1)}
         return figures
     finally:
-        stage.tear_down(children, http, ctx, sandbox, workdir)
+        stage.tear_down(children, http, ctx, None, workdir)
+
+
+def _answers(http: httpx.Client) -> bool:
+    try:
+        return http.get("/_sandbox/settings").status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _desk(ctx, http: httpx.Client, opts: SurgeOptions, name: str):
@@ -150,14 +157,15 @@ def _send_all(sandbox_url: str, channel: dict, address: str, smtp_port: int, cus
     """Every line at its time: customer i starts at i/n of the window and types on, one line
     after the other (as a person's phone sends them), many customers at once."""
     start = time.time() + 0.5
-    local = threading.local()
+    # One client for every customer's thread (it is thread-safe): a client each would build a
+    # TLS context each, CPU the run would take from the platforms and cxbot.
+    client = httpx.Client(base_url=sandbox_url, timeout=30,
+                          limits=httpx.Limits(max_connections=256, max_keepalive_connections=256))
 
     def send(c: Customer, j: int) -> None:
         text = f"surge#{c.number}.{j} {c.name}の{j + 1}通目のお問い合わせです"
         c.sent.append(time.time())
         if c.kind == "line":
-            client = getattr(local, "http", None) or httpx.Client(base_url=sandbox_url, timeout=30)
-            local.http = client
             client.post("/_sandbox/line/act/message", json={
                 "channelId": channel["channelId"], "userId": c.address,
                 "message": {"type": "text", "text": text}}).raise_for_status()
@@ -180,8 +188,11 @@ def _send_all(sandbox_url: str, channel: dict, address: str, smtp_port: int, cus
     plan.sort(key=lambda p: p[0])
     # Enough threads for every customer typing at once (each types for 3 lines × TYPING_S).
     typing = max(1, math.ceil(len(plan) * (4 * TYPING_S) / opts.over))
-    with ThreadPoolExecutor(max_workers=min(128, typing + 8)) as pool:
-        list(pool.map(customer, plan))
+    try:
+        with ThreadPoolExecutor(max_workers=min(128, typing + 8)) as pool:
+            list(pool.map(customer, plan))
+    finally:
+        client.close()
 
 
 def _rooms(http: httpx.Client) -> list[dict]:
