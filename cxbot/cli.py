@@ -208,7 +208,7 @@ def demo(port: int, sandbox_port: int, smtp_port: int, empty: bool) -> None:
 @click.option("--mail", default=20, show_default=True, type=click.IntRange(min=0), help="--surge: mail customers")
 @click.option("--answers", default=50, show_default=True, type=click.IntRange(min=0),
               help="--surge: conversations agents answer")
-@click.option("--time-scale", default=10.0, show_default=True, type=click.FloatRange(min=1),
+@click.option("--time-scale", default=5.0, show_default=True, type=click.FloatRange(min=1),
               help="--surge: LINE WORKS' minute lasts 60/k seconds")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1, max=8),
               help="--surge: `cxbot worker` processes sharing the budget")

@@ -57,7 +57,7 @@ class SurgeOptions:
     mail: int = 20  # new mail customers
     answers: int = 50  # conversations agents answer as soon as their room is there
     over: float = 60.0  # platform seconds the customers arrive over
-    time_scale: float = 10.0
+    time_scale: float = 5.0
     workers: int = 1  # `cxbot worker` processes sharing the budget
     database_url: str = ""
     seed: int = 11
