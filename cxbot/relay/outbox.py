@@ -98,6 +98,7 @@ def claim(db: Database, limit: int = 10, lease: float = 60.0,
     with db.session() as s:
         rows = list(s.exec(select(OutboxItem).where(OutboxItem.id.in_(ids), *due)
                            .order_by(OutboxItem.id).with_for_update(skip_locked=True)))
+        rows.sort(key=lambda row: ids.index(row.id))  # in the heads' order: people first
         if rows:
             s.connection().execute(update(OutboxItem).where(OutboxItem.id.in_([r.id for r in rows]))
                                    .values(status="sending", not_before=now + lease))
