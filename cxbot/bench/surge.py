@@ -116,7 +116,7 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
         done = _wait_for_rooms(http, customers, deadline=started + (floor_s * 2 + 120) / k + 60)
         agents.stop()
         figures = _figures(http, opts, settings, customers, intake, started, floor_s, agents, done)
-        figures["visible"]["opened_p95_s"], figures["visible"]["opened_max_s"] = _opened(ctx, customers, k)
+        figures["visible"]["opened_p95_s"], figures["visible"]["opened_max_s"] = _opened(ctx, account.id, customers, k)
         figures["setup"] = {
             "time_scale": k, "workers": opts.workers, "customers": opts.customers, "mail": opts.mail,
             "answers": opts.answers, "over_s": opts.over, "cpus": os.cpu_count() or 1,
@@ -324,13 +324,15 @@ def _figures(http: httpx.Client, opts: SurgeOptions, settings, customers: list[C
     }
 
 
-def _opened(ctx, customers: list[Customer], k: float) -> tuple[float, float]:
+def _opened(ctx, account_id: int, customers: list[Customer], k: float) -> tuple[float, float]:
     """How long after a customer's first message cxbot had opened their conversation (p95, max,
-    platform s): the part of the wait that is cxbot's own work, not the limits'."""
+    platform s): the part of the wait that is cxbot's own work, not the limits'. Only this
+    run's counter account: a scratch database may hold earlier runs' customers of the same names."""
     with ctx.db.read() as s:
         opened = {name: at for name, at in s.exec(
             select(Contact.display_name, func.min(Conversation.created_at))
-            .join(Conversation, Conversation.contact_id == Contact.id).group_by(Contact.display_name)).all()}
+            .join(Conversation, Conversation.contact_id == Contact.id)
+            .where(Contact.counter_account_id == account_id).group_by(Contact.display_name)).all()}
     lags = [(opened[c.name] - min(c.sent)) * k for c in customers if c.sent and c.name in opened]
     return _r(percentile(lags, 95)), _r(max(lags, default=0.0))
 

@@ -124,7 +124,8 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     customer = contact.display_name or contact.source_id
     room = _previous_room(s, contact.id)
     # Only a conversation that will queue for its room waits: a returning customer's has one.
-    busy = on_busy is not None and room is None and room_queue.in_surge(ctx, s)
+    surge, queued_as = room_queue.for_new(ctx, s) if room is None else (False, "")
+    busy = on_busy is not None and surge
     conv = Conversation(contact_id=contact.id, counter_account_id=account.id, kind=who.kind,
                         link_token=who.link_token, title=texts.room_title(ctx, who.kind, customer, account.name),
                         subject=subject[:998], room_channel_id=room,
@@ -135,7 +136,7 @@ def open_conversation(s: Session, ctx: Context, contact_id: int, who: Sender,
     if busy:
         on_busy(s, conv)
     if room is None:
-        outbox.enqueue(s, conv.id, "room_create", {}, status=room_queue.status_for_new(ctx, s))
+        outbox.enqueue(s, conv.id, "room_create", {}, status=queued_as)
     outbox.enqueue(s, conv.id, "room_post", {"text": room_header(s, ctx, conv, contact, account,
                                                                  reopened=room is not None)})
     return conv, True

@@ -41,14 +41,17 @@ def in_surge(ctx: Context, s: Session | None = None) -> bool:
     return minutes(ctx, s) > SURGE_MINUTES
 
 
+def for_new(ctx: Context, s: Session) -> tuple[bool, str]:
+    """A new conversation that needs a room: whether it comes in a surge, and the status of
+    its room_create (queued, or parked when the queue is full); the queue counted once."""
+    queued = length(s)
+    surge = queued / ctx.settings.works_rooms_per_min > SURGE_MINUTES
+    return surge, "held" if queued >= bound(ctx) else "pending"
+
+
 def bound(ctx: Context) -> int:
     """The most conversations the queue holds before new ones are parked in the intake room."""
     return max(1, int(ctx.settings.works_rooms_per_min * ctx.settings.room_queue_minutes))
-
-
-def status_for_new(ctx: Context, s: Session) -> str:
-    """A new conversation's room_create: queued, or parked when the queue is full."""
-    return "held" if length(s) >= bound(ctx) else "pending"
 
 
 def release(ctx: Context, s: Session) -> int:

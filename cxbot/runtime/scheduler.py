@@ -17,11 +17,15 @@ from cxbot.desk import media
 from cxbot.desk.links import console_apps
 from cxbot.relay import intake
 from cxbot.storage.locks import NamedLock
+from cxbot.storage.tidy import vacuum_queues
 from cxbot.works.auth import TokenGrantError, WorksApp
 from cxbot.works.client import WorksApiError
 from flows import expire_due
 
 log = logging.getLogger(__name__)
+
+# A surge changes thousands of queue rows a minute: their dead versions are cleared this often.
+TIDY_EVERY = 15.0
 
 
 def works_apps(ctx: Context) -> dict[str, WorksApp]:
@@ -87,11 +91,22 @@ class Scheduler:
             log.exception("could not bring the intake rooms up to date")
             return 0
 
+    def tidy(self) -> list[str]:
+        """The queue tables vacuumed when they need it (storage/tidy.py); only the leading process."""
+        if not self.lock.acquire(blocking=False):
+            return []
+        try:
+            return vacuum_queues(self.ctx.db)
+        except Exception:
+            log.exception("could not vacuum the queue tables")
+            return []
+
     def start(self) -> None:
         interval = self.ctx.settings.token_refresh_interval
         self._aps.add_job(self.tick, "interval", seconds=min(interval, 60), id="token-refresh", next_run_time=None)
         self._aps.add_job(self.look_at_intake, "interval", seconds=intake.platform_seconds(self.ctx, intake.LOOK_EVERY),
                           id="intake")
+        self._aps.add_job(self.tidy, "interval", seconds=TIDY_EVERY, id="tidy")
         self._aps.start()
         # Run once at start so a process that slept through a refresh catches up at once.
         self._aps.modify_job("token-refresh", next_run_time=_now())

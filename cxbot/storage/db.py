@@ -32,7 +32,18 @@ def make_engine(url: str) -> Engine:
         _sqlite_pragmas(engine)
         return engine
     # pool_recycle instead of a ping before every checkout: a webhook must not pay a round trip.
-    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10,
+                         connect_args={"options": _with_custom_plans(u.query.get("options"))})
+
+
+def _with_custom_plans(options: str | tuple | None) -> str:
+    """The server's options for cxbot's connections: every statement planned for its values.
+    psycopg prepares a statement run five times, and PostgreSQL may then keep a generic plan
+    that cannot know that `status IN ('pending', 'sending')` is a handful of rows among all
+    the sent ones: it reads the whole outbox at every look (43 ms instead of 0.1 ms in a
+    surge, and growing with the table). Planning the queue's looks each time costs less."""
+    given = " ".join(options) if isinstance(options, tuple) else (options or "")
+    return f"{given} -c plan_cache_mode=force_custom_plan".strip()
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint, false
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -262,6 +262,8 @@ class OutboxItem(SQLModel, table=True):
     """An outbound call, written in the transaction that caused it; drained FIFO per conversation."""
 
     __tablename__ = "outbox"
+    # The room queue is counted and listed by action and status (relay/room_queue.py).
+    __table_args__ = (Index("ix_outbox_action_status", "action", "status"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     # None for a note to the admins about no conversation (an inbound event given up).
