@@ -210,12 +210,14 @@ def demo(port: int, sandbox_port: int, smtp_port: int, empty: bool) -> None:
               help="--surge: conversations agents answer")
 @click.option("--time-scale", default=5.0, show_default=True, type=click.FloatRange(min=1),
               help="--surge: LINE WORKS' minute lasts 60/k seconds")
+@click.option("--over", default=60.0, show_default=True, type=click.FloatRange(min=1),
+              help="--surge: platform seconds the customers arrive over")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1, max=8),
               help="--surge: `cxbot worker` processes sharing the budget")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as one JSON object")
 def bench(duration: float, concurrency: int, rate_ack: float, rate_relay: float, customers: int | None,
-          database_url: str, quick: bool, surge: bool, mail: int, answers: int, time_scale: float, workers: int,
-          as_json: bool) -> None:
+          database_url: str, quick: bool, surge: bool, mail: int, answers: int, time_scale: float, over: float,
+          workers: int, as_json: bool) -> None:
     import json
 
     from cxbot.bench import Options, run
@@ -229,7 +231,7 @@ def bench(duration: float, concurrency: int, rate_ack: float, rate_relay: float,
     say = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
         if surge:
-            figures = run_surge(SurgeOptions(customers=customers or 300, mail=mail, answers=answers,
+            figures = run_surge(SurgeOptions(customers=customers or 300, mail=mail, answers=answers, over=over,
                                              time_scale=time_scale, workers=workers, database_url=database_url), say)
         else:
             figures = run(Options(duration=duration, concurrency=concurrency, rate_ack=rate_ack, rate_relay=rate_relay,

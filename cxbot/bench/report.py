@@ -103,4 +103,12 @@ def surge_table(f: dict) -> str:
         f" p99 {a['p99_s']:g} s (wall: answers spend no LINE WORKS budget)   target p99 < {a['target_p99_s']:g} s"
         f"   {_mark(a['pass'])}",
     ]
+    h = f.get("heard_back")
+    if h:
+        line, mail = h["line"], h["mail"]
+        lines.append(
+            f"8. Told at once that it is busy (those who came while rooms were over a minute away): LINE"
+            f" {line['replied']}/{line['marked']} through the reply token, {line['pushed']} pushed; mail"
+            f" {mail['replied']}/{mail['marked']} auto-replies; twice {line['twice'] + mail['twice']}, to others"
+            f" {line['unmarked_told'] + mail['unmarked_told']}   target all, once, never pushed   {_mark(h['pass'])}")
     return "\n".join(lines)

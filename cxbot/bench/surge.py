@@ -18,35 +18,26 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
 
 import httpx
-from sqlalchemy import func
 from sqlalchemy.engine import make_url
-from sqlmodel import select
 
 from cxbot.base.serving import free_port
 from cxbot.base.waiting import wait_for
 from cxbot.bench import stage
-from cxbot.bench.load import percentile
 from cxbot.bench.procs import Child, start_gunicorn, start_sandbox, start_worker
+from cxbot.bench.surge_figures import Answers, Customer, figures, group_rooms, heard_back, opened
 from cxbot.context import build
 from cxbot.demo import USERS, demo_settings, seed_sandbox
 from cxbot.demo.desk import link_line
 from cxbot.desk import accounts, links
 from cxbot.storage.crypto import generate_key
-from cxbot.storage.models import Contact, Conversation
 
 HOST = "127.0.0.1"
-TARGET_VISIBLE_S = 30.0
-TARGET_ROOMS_RATIO = 1.1
-TARGET_UTILISATION = 0.9
-TARGET_429_SHARE = 0.01
-TARGET_POSTS_PER_MESSAGE = 0.5
-TARGET_ANSWER_P99_S = 5.0
 # A customer writing several lines types one every few (platform) seconds.
 TYPING_S = 3.0
 
@@ -61,16 +52,6 @@ class SurgeOptions:
     workers: int = 1  # `cxbot worker` processes sharing the budget
     database_url: str = ""
     seed: int = 11
-
-
-@dataclass
-class Customer:
-    number: int
-    name: str
-    kind: str  # "line" | "mail"
-    address: str  # the LINE userId, or the mail address
-    lines: int
-    sent: list[float] = field(default_factory=list)  # wall time each line was sent
 
 
 def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) -> dict:
@@ -88,9 +69,12 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
         port = free_port()
         tenant = seed_sandbox(sandbox_url, f"http://{HOST}:{port}/callback")
         http.post("/_sandbox/settings", json={"timeScale": k}).raise_for_status()
+        # The mail customers' server: cxbot's auto-replies to them go there.
+        relay = http.post("/_sandbox/mail/catcher/start", json={}).raise_for_status().json()["port"]
         database_url = opts.database_url or f"sqlite:///{workdir / 'cxbot.db'}"
         settings = demo_settings(tenant, sandbox_url, f"http://{HOST}:{port}", workdir / "instance", database_url,
-                                 secret_key=generate_key()).with_overrides(works_rate_window=60.0 / k)
+                                 secret_key=generate_key(), smtp_url=f"smtp://{HOST}:{relay}").with_overrides(
+                                     works_rate_window=60.0 / k)
         ctx = build(settings)
         account_name = f"キャンペーン窓口 {time.strftime('%H%M%S')}"
         account, channel, customers = _desk(ctx, http, opts, account_name)
@@ -101,7 +85,7 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
             worker = start_worker(env, workdir, lambda pid: stage.heartbeat_of(ctx, pid))
             children.append(worker)
         intake_title = ctx.texts.render("relay/intake_title", account=account_name)
-        intake = wait_for(lambda: next((r for r in _rooms(http) if r["title"] == intake_title), None), timeout=60,
+        intake = wait_for(lambda: next((r for r in group_rooms(http) if r["title"] == intake_title), None), timeout=60,
                           interval=0.2, what="the intake room")
         smtp_port = int(env["CXBOT_SMTP_LISTEN"].rsplit(":", 1)[1])
         rooms_needed = len(customers)
@@ -115,15 +99,16 @@ def run_surge(opts: SurgeOptions, say: Callable[[str], None] = lambda _m: None) 
         _send_all(sandbox_url, channel, account.default_address, smtp_port, customers, opts, k)
         done = _wait_for_rooms(http, customers, deadline=started + (floor_s * 2 + 120) / k + 60)
         agents.stop()
-        figures = _figures(http, opts, settings, customers, intake, started, floor_s, agents, done)
-        figures["visible"]["opened_p95_s"], figures["visible"]["opened_max_s"] = _opened(ctx, account.id, customers, k)
-        figures["setup"] = {
+        shown = figures(http, k, settings, customers, intake, started, floor_s, agents.answers, done)
+        shown["visible"]["opened_p95_s"], shown["visible"]["opened_max_s"] = opened(ctx, account.id, customers, k)
+        shown["heard_back"] = heard_back(ctx, http, account.id, channel, customers)
+        shown["setup"] = {
             "time_scale": k, "workers": opts.workers, "customers": opts.customers, "mail": opts.mail,
             "answers": opts.answers, "over_s": opts.over, "cpus": os.cpu_count() or 1,
             "database": make_url(database_url).render_as_string(hide_password=True) if opts.database_url
             else "SQLite, a fresh file in a temp dir",
             "wall_s": round(time.time() - started, 1)}
-        return figures
+        return shown
     finally:
         stage.tear_down(children, http, ctx, None, workdir)
 
@@ -195,14 +180,10 @@ def _send_all(sandbox_url: str, channel: dict, address: str, smtp_port: int, cus
         client.close()
 
 
-def _rooms(http: httpx.Client) -> list[dict]:
-    return [r for r in http.get("/_sandbox/rooms").raise_for_status().json() if r["kind"] == "group"]
-
-
 def _wait_for_rooms(http: httpx.Client, customers: list[Customer], deadline: float) -> bool:
     names = [c.name for c in customers]
     while time.time() < deadline:
-        titles = " ".join(r["title"] for r in _rooms(http))
+        titles = " ".join(r["title"] for r in group_rooms(http))
         if all(n in titles for n in names):
             time.sleep(5.0)  # the last rooms' posts
             return True
@@ -217,19 +198,19 @@ class _Agents(threading.Thread):
     def __init__(self, sandbox_url: str, channel: dict, bot_id: str, customers: list[Customer], answers: int):
         super().__init__(name="agents", daemon=True)
         self.http = httpx.Client(base_url=sandbox_url, timeout=30)
-        self.channel, self.bot_id, self.answers = channel, int(bot_id), answers
+        self.channel, self.bot_id, self.wanted = channel, int(bot_id), answers
         self.line = {c.name: c for c in customers if c.kind == "line"}
         self.agent = next(u for u in USERS if u.role == "agent").user_id
-        self.asked: dict[str, float] = {}  # customer name -> when the agent posted
-        self.latency: dict[str, float] = {}  # customer name -> seconds until LINE had it
+        self.answers = Answers()
+        self.asked, self.latency = self.answers.asked, self.answers.latency
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.wait(0.3):
-            if len(self.asked) < self.answers:
-                for room in _rooms(self.http):
+            if len(self.asked) < self.wanted:
+                for room in group_rooms(self.http):
                     name = next((n for n in self.line if n in room["title"]), None)
-                    if name and name not in self.asked and len(self.asked) < self.answers:
+                    if name and name not in self.asked and len(self.asked) < self.wanted:
                         self.asked[name] = time.time()
                         self.http.post("/_sandbox/act/message", json={
                             "userId": self.agent, "botId": self.bot_id, "channelId": room["roomId"],
@@ -250,106 +231,3 @@ class _Agents(threading.Thread):
         self.halt.set()
         self.join(timeout=10)
         self.http.close()
-
-
-def _figures(http: httpx.Client, opts: SurgeOptions, settings, customers: list[Customer], intake: dict,
-             started: float, floor_s: float, agents: _Agents, done: bool) -> dict:
-    k = opts.time_scale
-    rooms = [r for r in _rooms(http) if r["roomId"] != intake["roomId"]]
-    posts = {r["roomId"]: http.get(f"/_sandbox/rooms/{r['roomId']}/messages").raise_for_status().json()
-             for r in rooms + [intake]}
-    intake_posts = [(stage.created(m["createdTime"]), m["content"].get("text") or "") for m in posts[intake["roomId"]]]
-    visible, own, lost, disorder, relayed = [], [], 0, 0, 0
-    backlog_posts = len(intake_posts)  # the intake room's lists are the backlog's cost too
-    backlog_lines = 0
-    last_room = started
-    for c in customers:
-        first = min(c.sent) if c.sent else started
-        room = next((r for r in rooms if c.name in r["title"]), None)
-        room_at = stage.created(posts[room["roomId"]][0]["createdTime"]) if room and posts[room["roomId"]] else None
-        listed = next((t for t, text in intake_posts if f"{c.name}(" in text or f"{c.name} (" in text), None)
-        seen = [x for x in (room_at, listed) if x is not None]
-        visible.append((min(seen) - first) * k if seen else math.inf)
-        if room_at is not None:
-            own.append((room_at - first) * k)
-            last_room = max(last_room, room_at)
-        marks = []
-        for msg in posts.get(room["roomId"], []) if room else []:
-            text = msg["content"].get("text") or ""
-            marks += [int(j) for j in _marks(text, c.number)]
-        relayed += c.lines
-        if room_at is not None and (room_at - first) * k >= 60.0:
-            # Waited over a platform minute for the room: the customer was part of the backlog.
-            backlog_lines += c.lines
-            backlog_posts += sum(1 for msg in posts[room["roomId"]] if "botId" in msg["sender"])
-        lost += len(set(range(c.lines)) - set(marks))
-        disorder += sum(1 for a, b in zip(marks, marks[1:]) if b < a)
-    rate = http.get("/_sandbox/rate").raise_for_status().json()
-    ops = rate["operations"]
-    calls = sum(x["calls"] for x in ops.values())
-    rejected = sum(x["rejected"] for x in ops.values())
-    create = next((x for op, x in ops.items() if op.startswith("POST") and op.endswith("/channels")), {"calls": 0})
-    post_calls = sum(x["calls"] for op, x in ops.items() if op.startswith("POST") and op.endswith("/messages")
-                     and "/channels/" in op)
-    backlog_s = (last_room - started) * k
-    made_per_min = create["calls"] / (backlog_s / 60.0) if backlog_s > 0 else 0.0
-    utilisation = made_per_min / settings.works_rooms_per_min
-    every_room_s = (last_room - started) * k
-    answer = sorted(agents.latency.values())
-    return {
-        "complete": done,
-        "visible": {"max_s": _r(max(visible)), "p95_s": _r(percentile(visible, 95)), "target_s": TARGET_VISIBLE_S,
-                    "pass": max(visible) <= TARGET_VISIBLE_S},
-        "own_room": {"every_s": _r(every_room_s), "floor_s": _r(floor_s), "ratio": _r(every_room_s / floor_s, 3),
-                     "p95_s": _r(percentile(own, 95)), "target_ratio": TARGET_ROOMS_RATIO,
-                     "pass": done and every_room_s / floor_s <= TARGET_ROOMS_RATIO},
-        "budget": {"rooms_per_min": _r(made_per_min), "limit": settings.works_rooms_per_min,
-                   "utilisation": _r(utilisation, 3), "target": TARGET_UTILISATION,
-                   "pass": utilisation >= TARGET_UTILISATION,
-                   "busiest": {op: {"max_in_window": x["maxInWindow"], "limit": x["limit"]}
-                               for op, x in sorted(ops.items(), key=lambda o: -o[1]["calls"])[:4]}},
-        "rate_limited": {"calls": calls, "429": rejected, "share": _r(rejected / calls if calls else 0.0, 4),
-                         "target_share": TARGET_429_SHARE, "pass": calls > 0 and rejected <= TARGET_429_SHARE * calls},
-        "posts": {"room_posts": post_calls, "messages": relayed, "per_message": _r(post_calls / relayed, 3),
-                  "backlog_posts": backlog_posts, "backlog_messages": backlog_lines,
-                  "backlog_per_message": _r(backlog_posts / backlog_lines, 3) if backlog_lines else 0.0,
-                  "target": TARGET_POSTS_PER_MESSAGE,
-                  "pass": bool(backlog_lines) and backlog_posts <= TARGET_POSTS_PER_MESSAGE * backlog_lines},
-        "delivery": {"lost": lost, "out_of_order": disorder, "pass": lost == 0 and disorder == 0},
-        "answers": {"asked": len(agents.asked), "answered": len(answer), "p50_s": _r(percentile(answer, 50)),
-                    "p99_s": _r(percentile(answer, 99)), "p99_platform_s": _r(percentile(answer, 99) * k),
-                    "target_p99_s": TARGET_ANSWER_P99_S,
-                    "pass": bool(answer) and len(answer) == len(agents.asked)
-                    and percentile(answer, 99) < TARGET_ANSWER_P99_S},
-    }
-
-
-def _opened(ctx, account_id: int, customers: list[Customer], k: float) -> tuple[float, float]:
-    """How long after a customer's first message cxbot had opened their conversation (p95, max,
-    platform s): the part of the wait that is cxbot's own work, not the limits'. Only this
-    run's counter account: a scratch database may hold earlier runs' customers of the same names."""
-    with ctx.db.read() as s:
-        opened = {name: at for name, at in s.exec(
-            select(Contact.display_name, func.min(Conversation.created_at))
-            .join(Conversation, Conversation.contact_id == Contact.id)
-            .where(Contact.counter_account_id == account_id).group_by(Contact.display_name)).all()}
-    lags = [(opened[c.name] - min(c.sent)) * k for c in customers if c.sent and c.name in opened]
-    return _r(percentile(lags, 95)), _r(max(lags, default=0.0))
-
-
-def _marks(text: str, number: int) -> list[str]:
-    prefix = f"surge#{number}."
-    out = []
-    for part in text.split(prefix)[1:]:
-        digits = ""
-        for ch in part:
-            if not ch.isdigit():
-                break
-            digits += ch
-        if digits:
-            out.append(digits)
-    return out
-
-
-def _r(x: float, digits: int = 1) -> float:
-    return round(x, digits) if math.isfinite(x) else x

@@ -1,4 +1,4 @@
-"""`cxbot bench --quick --json` runs end to end and reports every figure with sane values.
+"""`cxbot bench --quick --json` and a small `cxbot bench --surge --json` run end to end and report every figure with sane values.
 
 The targets (ratio, ack p99, relay p99, RSS) are printed by the bench, never asserted
 here: they depend on the machine. This checks that each phase really ran: the signed
@@ -45,3 +45,29 @@ def test_quick_bench_reports_every_figure():
     assert any(n.startswith("cxbot worker") for n in names), names
     assert all(row["peak_rss_mb"] > 0 for row in rss), rss
     assert isinstance(figures["rss"]["pass"], bool)
+
+
+def test_a_small_surge_reports_every_figure_and_loses_nothing():
+    """`cxbot bench --surge`, small and fast (30 LINE and 4 mail customers at time scale 20):
+    its report is whole, nothing is lost or out of order, and those who came while rooms were
+    over a minute away heard so once, LINE customers through their reply tokens only."""
+    done = subprocess.run([sys.executable, "-m", "cxbot.cli", "bench", "--surge", "--customers", "30", "--mail", "4",
+                           "--answers", "2", "--time-scale", "20", "--over", "20", "--json"],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert figures["complete"], figures  # every customer got a room of their own
+    assert figures["delivery"] == {"lost": 0, "out_of_order": 0, "pass": True}
+    assert figures["setup"]["time_scale"] == 20 and figures["setup"]["customers"] == 30
+    visible, own = figures["visible"], figures["own_room"]
+    assert 0 < visible["p95_s"] <= visible["max_s"] < 600
+    assert own["floor_s"] == 34 / 10 * 60 and own["ratio"] > 0.5
+    assert figures["budget"]["busiest"] and figures["rate_limited"]["calls"] > 0
+    assert figures["posts"]["room_posts"] > 0 and figures["posts"]["messages"] >= 34
+    assert figures["answers"]["asked"] == figures["answers"]["answered"] == 2
+    heard = figures["heard_back"]
+    assert heard["line"]["marked"] > 0, heard  # 30 customers queue past a minute of rooms
+    for side in ("line", "mail"):
+        assert heard[side]["replied"] == heard[side]["marked"] and heard[side]["twice"] == 0, heard
+        assert heard[side]["unmarked_told"] == 0, heard
+    assert heard["line"]["pushed"] == 0 and heard["pass"]
