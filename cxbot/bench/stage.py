@@ -47,7 +47,7 @@ def subprocess_env(settings: config.Settings) -> dict[str, str]:
         "public_url", "secret_key", "works_api_url", "works_auth_url", "line_api_url", "line_data_url",
         "works_client_id", "works_client_secret", "works_service_account", "works_private_key",
         "works_bot_id", "works_bot_secret", "works_domain_id", "locale",
-        "works_rate_per_min", "works_rooms_per_min", "works_rate_window")))
+        "works_rate_per_min", "works_rooms_per_min", "works_rate_window", "smtp_url")))
     env["CXBOT_DATABASE_URL"] = settings.effective_database_url
     env["CXBOT_INSTANCE_PATH"] = str(settings.instance_path)
     env["CXBOT_ADMINS"] = ",".join(settings.admins)

@@ -187,6 +187,18 @@ def intake_post(ctx: Context, item: OutboxItem, payload: dict) -> None:
         works_call(ctx.works_once.send_to_channel, ctx.settings.works_bot_id, room, m.text(part))
 
 
+def tell_stuck(ctx: Context, s: Session, conv: Conversation, reason: str) -> None:
+    """The conversation's room could not be made at any try so far: its account's intake
+    room says so once (relay.senders.on_stuck), as the admins hear it in the hub chat."""
+    account = s.get(CounterAccount, conv.counter_account_id)
+    if account is None or not agents(account):
+        return  # no intake room to tell: the admins' note is all there is
+    contact = s.get(Contact, conv.contact_id)
+    outbox.enqueue(s, None, "intake_post", {"account_id": account.id, "text": ctx.texts.render(
+        "relay/intake_stuck", number=conv.id, customer=contact.display_name or contact.source_id,
+        channel=texts.channel_title(ctx, conv.kind), reason=reason)})
+
+
 # -- what agents type there -------------------------------------------------------------
 
 

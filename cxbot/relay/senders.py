@@ -70,10 +70,12 @@ KEEP = ("room_create", "room_post")
 
 def on_stuck(ctx: Context, s: Session, item: OutboxItem, failure: Failure) -> None:
     """A room's creation or post failed at every try so far: the admins hear it once, with the
-    reason, while cxbot goes on trying."""
+    reason, while cxbot goes on trying; a room's creation is told in the intake room too."""
     log.error("outbox %s %s keeps failing (%s); still trying", item.id, item.action, failure.detail)
     conv = s.get(Conversation, item.conversation_id)
     _tell_admins(ctx, s, conv, "relay/room_failed" if item.action == "room_create" else "relay/post_stuck", failure)
+    if item.action == "room_create":
+        intake.tell_stuck(ctx, s, conv, texts.reason_text(ctx, failure.reason, failure.code, conv.kind))
 
 
 def _tell_admins(ctx: Context, s: Session, conv: Conversation, template: str, failure: Failure) -> None:

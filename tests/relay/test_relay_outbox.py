@@ -69,11 +69,16 @@ def test_a_room_that_keeps_failing_stays_queued_and_the_admins_are_told_once(mak
                              if "トークルームを作成できなかった" in m["content"].get("text", "")],
                     timeout=30, what="the admins to hear the room could not be made")
     assert "山田 太郎" in told[0] and "メッセージは保存してあり" in told[0] and "503" in told[0]
+    # ... and so are the agents, in the counter account's intake room.
+    intake = intake_rooms(w)[0]
+    stuck = wait_room_text(w, intake["roomId"], "トークルームを作成できていません")
+    assert any("山田 太郎" in t and "503" in t for t in stuck), stuck
     room = wait_room(w, "山田 太郎", timeout=30)
     wait_room_text(w, room["roomId"], "部屋がなくても届きますか")
     log = w.http.get("/_sandbox/requests", params={"path": "/v1.0/bots/*/channels"}).json()
     assert [r["status"] for r in log if r["method"] == "POST"].count(503) == failures
     assert len([m for m in w.bot_messages(hub) if "トークルームを作成できなかった" in m["content"].get("text", "")]) == 1
+    assert sum("トークルームを作成できていません" in t for t in room_texts(w, intake["roomId"])) == 1
     with w.ctx.db.read() as s:
         assert not s.exec(select(OutboxItem).where(OutboxItem.status == "dead")).all()
 
