@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from cxbot.storage import migrate
 from cxbot.storage.budget import Budget
 from cxbot.storage.db import Database
 
@@ -29,14 +28,6 @@ while time.time() < end:
     else:
         print(repr(turn.at), flush=True)
 """ % (LIMIT, WINDOW)
-
-
-@pytest.fixture
-def db(database_url):
-    db = Database(database_url)
-    migrate.upgrade(db.engine)
-    yield db
-    db.dispose()
 
 
 def _most_in_any_window(times: list[float], window: float) -> int:

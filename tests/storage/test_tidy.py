@@ -11,20 +11,11 @@ import pytest
 from sqlalchemy import insert, text, update
 from sqlalchemy.engine import make_url
 
-from cxbot.storage import migrate
 from cxbot.storage.db import Database, is_postgres
 from cxbot.storage.models import OutboxItem
 from cxbot.storage.tidy import DEAD_ROWS, vacuum_queues
 
 pytestmark = pytest.mark.database
-
-
-@pytest.fixture
-def db(database_url):
-    db = Database(database_url)
-    migrate.upgrade(db.engine)
-    yield db
-    db.dispose()
 
 
 def dead_rows(db: Database, table: str) -> int:
