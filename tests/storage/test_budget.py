@@ -10,7 +10,6 @@ import time
 import pytest
 
 from cxbot.storage.budget import Budget
-from cxbot.storage.db import Database
 
 LIMIT, WINDOW = 12, 1.0
 
