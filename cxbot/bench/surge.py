@@ -202,31 +202,30 @@ class _Agents(threading.Thread):
         self.line = {c.name: c for c in customers if c.kind == "line"}
         self.agent = next(u for u in USERS if u.role == "agent").user_id
         self.answers = Answers()
-        self.asked, self.latency = self.answers.asked, self.answers.latency
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.wait(0.3):
-            if len(self.asked) < self.wanted:
+            if len(self.answers.asked) < self.wanted:
                 for room in group_rooms(self.http):
                     name = next((n for n in self.line if n in room["title"]), None)
-                    if name and name not in self.asked and len(self.asked) < self.wanted:
-                        self.asked[name] = time.time()
+                    if name and name not in self.answers.asked and len(self.answers.asked) < self.wanted:
+                        self.answers.asked[name] = time.time()
                         self.http.post("/_sandbox/act/message", json={
                             "userId": self.agent, "botId": self.bot_id, "channelId": room["roomId"],
                             "content": {"type": "text", "text": f"answer#{name} お待たせしました"}}).raise_for_status()
-            for name, at in self.asked.items():
-                if name in self.latency:
+            for name, at in self.answers.asked.items():
+                if name in self.answers.latency:
                     continue
                 chat = self.http.get("/_sandbox/line/chats", params={
                     "channelId": self.channel["channelId"], "userId": self.line[name].address}).json()
                 got = [m for m in chat["messages"] if f"answer#{name}" in (m["message"].get("text") or "")]
                 if got:
-                    self.latency[name] = got[0]["timestamp"] / 1000 - at
+                    self.answers.latency[name] = got[0]["timestamp"] / 1000 - at
 
     def stop(self) -> None:
         deadline = time.time() + 20
-        while len(self.latency) < len(self.asked) and time.time() < deadline:
+        while len(self.answers.latency) < len(self.answers.asked) and time.time() < deadline:
             time.sleep(0.3)
         self.halt.set()
         self.join(timeout=10)

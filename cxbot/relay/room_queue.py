@@ -32,8 +32,12 @@ def minutes(ctx: Context, s: Session | None = None) -> float:
     when given (its transaction sees its own rows), else in a read of its own."""
     if s is None:
         with ctx.db.read() as own:
-            return length(own) / ctx.settings.works_rooms_per_min
-    return length(s) / ctx.settings.works_rooms_per_min
+            return _minutes(ctx, length(own))
+    return _minutes(ctx, length(s))
+
+
+def _minutes(ctx: Context, queued: int) -> float:
+    return queued / ctx.settings.works_rooms_per_min
 
 
 def in_surge(ctx: Context, s: Session | None = None) -> bool:
@@ -45,8 +49,7 @@ def for_new(ctx: Context, s: Session) -> tuple[bool, str]:
     """A new conversation that needs a room: whether it comes in a surge, and the status of
     its room_create (queued, or parked when the queue is full); the queue counted once."""
     queued = length(s)
-    surge = queued / ctx.settings.works_rooms_per_min > SURGE_MINUTES
-    return surge, "held" if queued >= bound(ctx) else "pending"
+    return _minutes(ctx, queued) > SURGE_MINUTES, "held" if queued >= bound(ctx) else "pending"
 
 
 def bound(ctx: Context) -> int:
